@@ -1,0 +1,174 @@
+"""The `crm` command: serve, migrate, deliver webhooks, and create workspaces and API keys."""
+
+import argparse
+import asyncio
+import json
+import logging
+import sys
+import uuid
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from pydantic import TypeAdapter, ValidationError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.core import migrate
+from app.core.config import Settings, get_settings
+from app.core.currency import CurrencyCode
+from app.core.db import open_database
+from app.core.security import Role
+
+
+def main(argv: list[str] | None = None) -> None:
+    args = _parser().parse_args(argv)
+    settings = get_settings()
+    try:
+        args.run(settings, args)
+    except (ValueError, LookupError) as exc:
+        sys.exit(f"crm: {exc}")
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="crm", description="Headless CRM API service.")
+    commands = parser.add_subparsers(required=True, metavar="COMMAND")
+
+    serve = commands.add_parser("serve", help="apply migrations, then serve the API")
+    serve.add_argument("--host", help="interface to bind (CRM_HOST, default 127.0.0.1)")
+    serve.add_argument("--port", type=int, help="port (CRM_PORT, default 8000)")
+    serve.add_argument("--workers", type=int, help="worker processes (CRM_WORKERS, default 1)")
+    serve.set_defaults(run=_serve)
+
+    up = commands.add_parser("migrate", help="apply migrations up to REVISION (default head)")
+    up.add_argument("revision", nargs="?", default="head")
+    up.set_defaults(
+        run=lambda settings, args: migrate.upgrade(settings.database_url, args.revision)
+    )
+
+    workspace = commands.add_parser("workspace", help="manage workspaces").add_subparsers(
+        required=True, metavar="ACTION"
+    )
+    create_ws = workspace.add_parser("create", help="create a workspace with an admin key")
+    create_ws.add_argument("name")
+    create_ws.add_argument("--currency", default="USD", help="base currency (ISO 4217)")
+    create_ws.add_argument("--json", action="store_true", help="print JSON")
+    create_ws.set_defaults(run=_create_workspace)
+
+    apikey = commands.add_parser("apikey", help="manage API keys").add_subparsers(
+        required=True, metavar="ACTION"
+    )
+    create_key = apikey.add_parser("create", help="create an API key in a workspace")
+    create_key.add_argument("--workspace", required=True, type=uuid.UUID, help="workspace id")
+    create_key.add_argument("--role", required=True, choices=[r.value for r in Role])
+    create_key.add_argument("--name", default="created with the CLI")
+    create_key.add_argument("--json", action="store_true", help="print JSON")
+    create_key.set_defaults(run=_create_api_key)
+
+    worker = commands.add_parser(
+        "worker", help="deliver webhooks until SIGINT or SIGTERM (no migrations are applied)"
+    )
+    worker.set_defaults(run=_worker)
+
+    openapi = commands.add_parser("openapi", help="print the OpenAPI document")
+    openapi.add_argument("--output", help="write to this file instead of stdout")
+    openapi.set_defaults(run=_openapi)
+    return parser
+
+
+def _serve(settings: Settings, args: argparse.Namespace) -> None:
+    import uvicorn
+
+    migrate.upgrade(settings.database_url)
+    key = _in_transaction(settings, _bootstrap)
+    if key:
+        print(
+            "Created the workspace `default` on this empty database.\n"
+            "Its admin API key (shown only this once; keep it safe):\n\n"
+            f"    {key}\n",
+            flush=True,
+        )
+    uvicorn.run(
+        "app.main:create_app",
+        factory=True,
+        host=args.host or settings.host,
+        port=args.port or settings.port,
+        workers=args.workers or settings.workers,
+        loop="uvloop",
+        http="httptools",
+        access_log=False,
+        log_level=settings.log_level,
+        proxy_headers=True,
+    )
+
+
+def _worker(settings: Settings, args: argparse.Namespace) -> None:
+    from app.webhooks.worker import serve
+
+    logging.basicConfig(
+        level=settings.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
+    asyncio.run(serve(settings))
+
+
+async def _bootstrap(session: AsyncSession) -> str | None:
+    from app.workspaces.service import bootstrap
+
+    return await bootstrap(session)
+
+
+def _create_workspace(settings: Settings, args: argparse.Namespace) -> None:
+    from app.workspaces.service import create_workspace
+
+    try:
+        currency = TypeAdapter(CurrencyCode).validate_python(args.currency)
+    except ValidationError as exc:
+        raise ValueError(f"--currency: {exc.errors()[0]['msg']}") from exc
+
+    async def create(session: AsyncSession) -> dict[str, str]:
+        workspace, key = await create_workspace(session, args.name, currency)
+        return {"workspace_id": str(workspace.id), "api_key": key}
+
+    _report(_in_transaction(settings, create), args.json)
+
+
+def _create_api_key(settings: Settings, args: argparse.Namespace) -> None:
+    from app.workspaces.models import Workspace
+    from app.workspaces.service import issue_key
+
+    async def create(session: AsyncSession) -> dict[str, str]:
+        if await session.get(Workspace, args.workspace) is None:
+            raise LookupError(f"no workspace with id {args.workspace}")
+        record, key = await issue_key(session, args.workspace, Role(args.role), args.name)
+        return {"id": str(record.id), "role": record.role.value, "api_key": key}
+
+    _report(_in_transaction(settings, create), args.json)
+
+
+def _openapi(settings: Settings, args: argparse.Namespace) -> None:
+    from app.main import create_app
+
+    document = json.dumps(create_app(settings).openapi(), indent=2, ensure_ascii=False) + "\n"
+    if args.output:
+        with open(args.output, "w", encoding="utf-8") as out:
+            out.write(document)
+    else:
+        sys.stdout.write(document)
+
+
+def _in_transaction(settings: Settings, work: Callable[[AsyncSession], Awaitable[Any]]) -> Any:
+    async def run() -> Any:
+        db = open_database(settings)
+        try:
+            async with db.writer() as session, session.begin():
+                return await work(session)
+        finally:
+            await db.dispose()
+
+    return asyncio.run(run())
+
+
+def _report(values: dict[str, str], as_json: bool) -> None:
+    if as_json:
+        print(json.dumps(values))
+    else:
+        for name, value in values.items():
+            print(f"{name}: {value}")

@@ -1,0 +1,90 @@
+"""Writing many rows in one statement.
+
+On PostgreSQL a batch is one `INSERT ... SELECT * FROM unnest(array, array, ...)`: every column
+travels as one typed array parameter, so a thousand rows cost one round trip and one plan, not
+a thousand parameter sets. SQLite has no arrays; it gets the same INSERT as an executemany, which
+is cheap in-process. Upserts add `ON CONFLICT (...) DO UPDATE` on both.
+"""
+
+from collections.abc import Sequence
+from typing import Any
+
+from sqlalchemy import JSON, Table, bindparam, cast, func, select
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.dialects.postgresql import ARRAY
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.types import TypeDecorator
+
+from app.core.responses import dumps
+
+Rows = Sequence[dict[str, Any]]
+
+
+def _array_type(column: Any) -> ARRAY[Any]:
+    column_type = column.type
+    if isinstance(column_type, TypeDecorator):  # e.g. UTCDateTime: its processing per item
+        return ARRAY(column_type)
+    return ARRAY(column_type.dialect_impl(postgresql.dialect()))
+
+
+def _array(column: Any, rows: Rows) -> list[Any]:
+    values = [row[column.name] for row in rows]
+    if isinstance(column.type, JSON):
+        # Arrays of JSON skip SQLAlchemy's per-value serialisation; the driver wants text.
+        return [None if v is None else dumps(v).decode() for v in values]
+    return values
+
+
+def _unnest_insert(table: Table, columns: Sequence[str]) -> Any:
+    arrays = [cast(bindparam(name), _array_type(table.c[name])) for name in columns]
+    source = select(func.unnest(*arrays).table_valued(*columns).render_derived())
+    return postgresql.insert(table).from_select(list(columns), source)
+
+
+def _prepare(
+    session: AsyncSession, table: Table, rows: Rows, conflict: Sequence[str], update: Sequence[str]
+) -> tuple[Any, Any]:
+    columns = list(rows[0])
+    if session.bind.dialect.name == "postgresql":
+        statement = _unnest_insert(table, columns)
+        params: Any = {name: _array(table.c[name], rows) for name in columns}
+    else:
+        statement = sqlite.insert(table)
+        params = list(rows)
+    if conflict:
+        statement = statement.on_conflict_do_update(
+            index_elements=list(conflict),
+            set_={name: statement.excluded[name] for name in update},
+        )
+    return statement, params
+
+
+async def insert_rows(session: AsyncSession, table: Table, rows: Rows) -> None:
+    """Insert the rows (every row has the same keys) in one statement."""
+    if rows:
+        statement, params = _prepare(session, table, rows, (), ())
+        await session.execute(statement, params)
+
+
+async def upsert_rows(
+    session: AsyncSession,
+    table: Table,
+    rows: Rows,
+    *,
+    conflict: Sequence[str],
+    update: Sequence[str],
+) -> list[Any]:
+    """Insert the rows, or update the `update` columns of those that collide on `conflict`.
+
+    Returns the (id, conflict columns...) of every row written on PostgreSQL, so a caller can
+    tell its own new rows from rows another transaction inserted meanwhile; on SQLite, where
+    writing transactions run one at a time, that cannot happen and nothing is returned.
+    """
+    if not rows:
+        return []
+    statement, params = _prepare(session, table, rows, conflict, update)
+    if session.bind.dialect.name != "postgresql":
+        await session.execute(statement, params)
+        return []
+    statement = statement.returning(table.c.id, *(table.c[name] for name in conflict))
+    return list((await session.execute(statement, params)).all())

@@ -1,0 +1,171 @@
+"""OpenAPI: problem responses on every operation, and the document the service publishes."""
+
+from typing import Any
+
+from fastapi import FastAPI
+from fastapi.openapi.utils import get_openapi
+from pydantic import BaseModel, ConfigDict, Field
+
+from app.core.problems import PROBLEM_MEDIA_TYPE
+
+
+class FieldProblem(BaseModel):
+    pointer: str | None = Field(None, description="JSON pointer into the request body.")
+    parameter: str | None = Field(None, description="Query or path parameter.")
+    header: str | None = Field(None, description="Request header.")
+    detail: str
+
+
+class Problem(BaseModel):
+    """An RFC 9457 problem; extension members may be present."""
+
+    model_config = ConfigDict(
+        extra="allow",
+        json_schema_extra={
+            "example": {
+                "type": "/problems/validation-error",
+                "title": "Validation failed",
+                "status": 422,
+                "detail": "The request has 1 invalid field.",
+                "instance": "/api/v1/contacts",
+                "errors": [{"pointer": "/email", "detail": "value is not a valid email address"}],
+            }
+        },
+    )
+
+    type: str = Field(description="URI reference naming the kind of problem.")
+    title: str
+    status: int
+    detail: str
+    instance: str | None = None
+    errors: list[FieldProblem] | None = None
+
+
+_DESCRIPTIONS = {
+    400: "The request cannot be read: a body that is not UTF-8 JSON, or a malformed cursor.",
+    401: "No API key, or an unknown or revoked one.",
+    403: "The API key's role may not do this.",
+    404: "No such record in this workspace.",
+    409: "A conflict: a duplicate email or external id, say, or a request with the same "
+    "Idempotency-Key still running.",
+    410: "The cursor points at events already dropped by retention.",
+    412: "The record changed since the `If-Match` version.",
+    413: "The request body is too large.",
+    422: "The request is invalid; `errors` lists each bad field.",
+    503: "The database cannot be reached.",
+}
+
+
+def problems(*statuses: int) -> dict[int | str, dict[str, Any]]:
+    """Response documentation for the given error statuses, all `application/problem+json`."""
+    return {
+        status: {
+            "description": _DESCRIPTIONS[status],
+            "content": {PROBLEM_MEDIA_TYPE: {"schema": {"$ref": "#/components/schemas/Problem"}}},
+        }
+        for status in statuses
+    }
+
+
+def build_openapi(app: FastAPI) -> dict[str, Any]:
+    schema = get_openapi(
+        title=app.title,
+        version=app.version,
+        summary=app.summary,
+        description=app.description,
+        routes=app.routes,
+        tags=app.openapi_tags,
+    )
+    _declare_api_key_security(schema)
+    components = schema.setdefault("components", {}).setdefault("schemas", {})
+    _declare_write_conventions(schema, components)
+    problem = Problem.model_json_schema(ref_template="#/components/schemas/{model}")
+    components.update(problem.pop("$defs", {}))
+    components["Problem"] = problem
+    # FastAPI documents its own 422 shape where a route did not; the service sends a Problem.
+    for operations in schema.get("paths", {}).values():
+        for operation in operations.values():
+            if "422" in operation.get("responses", {}):
+                operation["responses"]["422"] = problems(422)[422]
+    components.pop("HTTPValidationError", None)
+    components.pop("ValidationError", None)
+    return schema
+
+
+def _declare_api_key_security(schema: dict[str, Any]) -> None:
+    # Routes authenticate inside their one service dependency (workspaces/auth.py) rather than
+    # through a FastAPI security dependency, which would cost every request another step.
+    schema.setdefault("components", {})["securitySchemes"] = {
+        "ApiKey": {
+            "type": "http",
+            "scheme": "bearer",
+            "description": "An API key of the workspace: `Authorization: Bearer crm_...`.",
+        }
+    }
+    for path, operations in schema.get("paths", {}).items():
+        if path.startswith("/api/v1/"):
+            for operation in operations.values():
+                operation["security"] = [{"ApiKey": []}]
+
+
+IDEMPOTENCY_KEY = {
+    "name": "Idempotency-Key",
+    "in": "header",
+    "required": False,
+    "description": "Makes a retry safe: the same key with the same request replays the first "
+    "response for 24 hours (with `Idempotent-Replayed: true`); with another request it is a "
+    "422; while the first is still running, a 409.",
+    "schema": {"type": "string", "minLength": 1, "maxLength": 255, "pattern": "^[!-~]+$"},
+}
+IF_MATCH = {
+    "name": "If-Match",
+    "in": "header",
+    "required": False,
+    "description": 'Apply only if the record is still at this version (its ETag, e.g. `"3"`); '
+    "otherwise 412.",
+    "schema": {"type": "string"},
+}
+ETAG = {"description": "The record's version, for If-Match.", "schema": {"type": "string"}}
+LOCATION = {"description": "The new record's URL.", "schema": {"type": "string"}}
+
+
+def _declare_write_conventions(schema: dict[str, Any], components: dict[str, Any]) -> None:
+    """Headers the unit of work and the record responses add to every operation they apply to:
+    Idempotency-Key on writes, If-Match and 412 on changes of one record, ETag on records."""
+    for path, operations in schema.get("paths", {}).items():
+        if not path.startswith("/api/v1/"):
+            continue
+        for method, operation in operations.items():
+            parameters = operation.setdefault("parameters", [])
+            if method in ("post", "patch", "delete"):
+                parameters.append(IDEMPOTENCY_KEY)
+                operation["responses"].update(_json_keys(problems(409)))
+            if method in ("patch", "delete") and path.endswith("}"):
+                parameters.append(IF_MATCH)
+                operation["responses"].update(_json_keys(problems(412)))
+            for status, response in operation["responses"].items():
+                if status in ("200", "201") and _is_record(response, components):
+                    headers = response.setdefault("headers", {})
+                    headers["ETag"] = ETAG
+                    if status == "201":
+                        headers["Location"] = LOCATION
+
+
+def _json_keys(responses: dict[int | str, Any]) -> dict[str, Any]:
+    # FastAPI writes status codes as strings; so must anything added to its document.
+    return {str(status): response for status, response in responses.items()}
+
+
+def _is_record(response: dict[str, Any], components: dict[str, Any]) -> bool:
+    ref = response.get("content", {}).get("application/json", {}).get("schema", {}).get("$ref")
+    name = ref.rsplit("/", 1)[-1] if ref else None
+    return bool(name) and "version" in components.get(name, {}).get("properties", {})
+
+
+def install_openapi(app: FastAPI) -> None:
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is None:
+            app.openapi_schema = build_openapi(app)
+        return app.openapi_schema
+
+    app.openapi = openapi  # type: ignore[method-assign]

@@ -1,0 +1,222 @@
+"""RFC 9457 problem details: one renderer for every error the service returns.
+
+Domain errors, the framework's own 404/405/422 and unexpected failures all leave as
+`application/problem+json` with `type`, `title`, `status`, `detail` and `instance`; validation
+errors add `errors`, one entry per bad field, naming it by JSON pointer (body), `parameter`
+(query/path) or `header`.
+"""
+
+import logging
+from collections.abc import Sequence
+from http import HTTPStatus
+from typing import Any, NamedTuple
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.responses import Response
+
+from app.core.errors import DomainError
+from app.core.responses import dumps
+
+PROBLEM_MEDIA_TYPE = "application/problem+json"
+TYPE_PREFIX = "/problems/"
+
+log = logging.getLogger("crm.errors")
+
+
+class ProblemType(NamedTuple):
+    status: int
+    title: str
+    description: str
+
+
+# Every problem type the service returns; `GET /problems/{slug}` serves these descriptions.
+PROBLEM_TYPES: dict[str, ProblemType] = {
+    "invalid-request": ProblemType(
+        400,
+        "Invalid request",
+        "A parameter passed validation but cannot be used, such as a cursor from another sort.",
+    ),
+    "bad-request": ProblemType(400, "Bad request", "The request cannot be read."),
+    "unauthorized": ProblemType(
+        401,
+        "Authentication required",
+        "No API key, or an unknown, malformed or revoked one. Send `Authorization: Bearer <key>`.",
+    ),
+    "forbidden": ProblemType(
+        403,
+        "Not allowed for this API key's role",
+        "The key is valid, but its role may not do this; see the role matrix in the README.",
+    ),
+    "not-found": ProblemType(
+        404,
+        "Resource not found",
+        "No such route, or no such record in "
+        "the API key's workspace (records of other workspaces are never "
+        "visible).",
+    ),
+    "method-not-allowed": ProblemType(
+        405,
+        "Method not allowed",
+        "The route exists but not for this method; `Allow` lists the methods it has.",
+    ),
+    "conflict": ProblemType(
+        409,
+        "Conflict with the current state",
+        "The change collides with "
+        "existing data, such as a duplicate email or external id; `field` "
+        "names the field.",
+    ),
+    "cursor-expired": ProblemType(
+        410,
+        "Cursor expired",
+        "The feed position is older than the events still kept (see the retention "
+        "setting); resynchronise, then read the feed from its start.",
+    ),
+    "precondition-failed": ProblemType(
+        412, "Precondition failed", "The record changed since the version named in `If-Match`."
+    ),
+    "payload-too-large": ProblemType(
+        413, "Request body too large", "The body exceeds the endpoint's limit."
+    ),
+    "validation-error": ProblemType(
+        422,
+        "Validation failed",
+        "The request does not match the "
+        "schema; `errors` names each bad field by JSON pointer "
+        "(body), `parameter` or `header`.",
+    ),
+    "rule-violation": ProblemType(
+        422,
+        "The request breaks a business rule",
+        "The input is "
+        "well-formed but not acceptable, such as a reference to a "
+        "record this workspace does not have.",
+    ),
+    "internal-error": ProblemType(
+        500, "Internal error", "The server failed; the request may be retried."
+    ),
+    "service-unavailable": ProblemType(
+        503, "Service unavailable", "A dependency such as the database cannot be reached."
+    ),
+}
+_SLUG_BY_STATUS = {
+    400: "bad-request",
+    401: "unauthorized",
+    403: "forbidden",
+    404: "not-found",
+    405: "method-not-allowed",
+    409: "conflict",
+    412: "precondition-failed",
+    413: "payload-too-large",
+    422: "validation-error",
+    500: "internal-error",
+    503: "service-unavailable",
+}
+
+
+def problem_body(
+    status: int,
+    detail: str,
+    *,
+    slug: str | None = None,
+    instance: str | None = None,
+    errors: Sequence[dict[str, Any]] | None = None,
+    **extensions: Any,
+) -> dict[str, Any]:
+    slug = slug or _SLUG_BY_STATUS.get(status)
+    known = PROBLEM_TYPES.get(slug) if slug else None
+    body: dict[str, Any] = {
+        "type": TYPE_PREFIX + slug if known else "about:blank",
+        "title": known.title if known else HTTPStatus(status).phrase,
+        "status": status,
+        "detail": detail,
+    }
+    if instance:
+        body["instance"] = instance
+    if errors:
+        body["errors"] = list(errors)
+    body.update(extensions)
+    return body
+
+
+def problem_response(
+    status: int, detail: str, *, headers: dict[str, str] | None = None, **fields: Any
+) -> Response:
+    return Response(
+        dumps(problem_body(status, detail, **fields)),
+        status_code=status,
+        media_type=PROBLEM_MEDIA_TYPE,
+        headers=headers,
+    )
+
+
+def json_pointer(path: Sequence[str | int]) -> str:
+    return "".join("/" + str(p).replace("~", "~0").replace("/", "~1") for p in path)
+
+
+def validation_errors(raw: Sequence[Any]) -> list[dict[str, str]]:
+    """Pydantic/FastAPI errors as problem `errors`: where the fault is, and what is wrong."""
+    out = []
+    for err in raw:
+        where, *path = err.get("loc") or ("body",)
+        message = err.get("msg", "Invalid value")
+        if where == "body":
+            if err.get("type") == "json_invalid":
+                path = []
+            out.append({"pointer": json_pointer(path), "detail": message})
+        elif where == "header":
+            out.append({"header": str(path[0]) if path else "", "detail": message})
+        else:
+            out.append({"parameter": ".".join(str(p) for p in path), "detail": message})
+    return out
+
+
+async def _domain_error(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, DomainError)
+    return problem_response(
+        exc.status,
+        exc.detail,
+        slug=exc.slug,
+        instance=request.url.path,
+        errors=exc.errors,
+        headers=exc.headers,
+        **exc.extensions,
+    )
+
+
+async def _validation_error(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, RequestValidationError)
+    errors = validation_errors(exc.errors())
+    count = len(errors)
+    return problem_response(
+        422,
+        f"The request has {count} invalid field{'s' if count != 1 else ''}.",
+        instance=request.url.path,
+        errors=errors,
+    )
+
+
+async def _http_error(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, StarletteHTTPException)
+    detail = exc.detail if isinstance(exc.detail, str) else HTTPStatus(exc.status_code).phrase
+    if exc.status_code == 404 and detail == "Not Found":
+        detail = f"No route matches {request.method} {request.url.path}."
+    return problem_response(
+        exc.status_code, detail, instance=request.url.path, headers=getattr(exc, "headers", None)
+    )
+
+
+async def _unexpected_error(request: Request, exc: Exception) -> Response:
+    log.exception("unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
+    return problem_response(
+        500, "The server failed to handle the request.", instance=request.url.path
+    )
+
+
+def install_problem_handlers(app: FastAPI) -> None:
+    app.add_exception_handler(DomainError, _domain_error)
+    app.add_exception_handler(RequestValidationError, _validation_error)
+    app.add_exception_handler(StarletteHTTPException, _http_error)
+    app.add_exception_handler(Exception, _unexpected_error)

@@ -1,0 +1,104 @@
+"""The ASGI application: create_app() builds it, the lifespan opens the database pool."""
+
+import asyncio
+import gc
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+from starlette.middleware.cors import CORSMiddleware
+
+from app.api import api
+from app.core.body_limit import BodySizeLimit
+from app.core.config import Settings, get_settings
+from app.core.db import open_database
+from app.core.openapi import install_openapi
+from app.core.problems import install_problem_handlers
+from app.system.router import router as system
+from app.webhooks.worker import Worker
+from app.workspaces.auth import KeyCache
+
+DESCRIPTION = """\
+A headless CRM: contacts, companies and the rest of the customer record, for frontends, ERP and
+shop integrations.
+
+* Authenticate with an API key: `Authorization: Bearer crm_...`. A key belongs to one workspace
+  and has a role; records of other workspaces are invisible.
+* Lists use cursors: pass `next_cursor` back as `cursor` until it is null.
+* Errors are RFC 9457 problems (`application/problem+json`); `type` names the kind.
+* Money is a decimal string with an ISO 4217 currency; timestamps are UTC ISO 8601; ids are UUIDs.
+"""
+
+TAGS = [
+    {"name": "contacts", "description": "People: leads, prospects, customers."},
+    {"name": "companies", "description": "Organisations that contacts belong to."},
+    {"name": "interactions", "description": "Touch points: calls, emails, meetings, notes."},
+    {"name": "tasks", "description": "The action plan: what to do next, for whom, by when."},
+    {"name": "feedback", "description": "What customers said, and how it was followed up."},
+    {"name": "pipelines", "description": "Sales processes, their stages, and their funnels."},
+    {"name": "deals", "description": "Potential sales moving through a pipeline; the forecast."},
+    {"name": "exchange rates", "description": "Rates into the base currency, by day."},
+    {"name": "orders", "description": "What customers bought, synced from shops and ERPs."},
+    {"name": "campaigns", "description": "Marketing campaigns: their cost and the customers won."},
+    {"name": "spend", "description": "Sales and marketing spend outside campaigns, for CAC."},
+    {"name": "kpis", "description": "CAC, CLV, conversion, churn, retention; see docs/kpis.md."},
+    {"name": "events", "description": "The change feed: every change, in commit order."},
+    {"name": "webhooks", "description": "Signed HTTP callbacks for changes; see docs/webhooks.md."},
+    {"name": "workspace", "description": "The tenant an API key belongs to."},
+    {"name": "api keys", "description": "Keys and their roles; admins only."},
+    {"name": "system", "description": "Health probes and problem types; no key needed."},
+]
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    settings = settings or get_settings()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        app.state.db = open_database(settings)
+        stop = asyncio.Event()
+        worker = None
+        if settings.run_worker:  # the embedded set-up; `crm worker` runs it on its own
+            worker = asyncio.create_task(Worker(app.state.db, settings).run_forever(stop))
+        # Everything built so far lives as long as the process: keep the cyclic garbage
+        # collector from scanning it again and again (long pauses in the p99 otherwise).
+        gc.freeze()
+        try:
+            yield
+        finally:
+            stop.set()
+            if worker is not None:
+                await worker  # lets an attempt in flight finish and record its outcome
+            await app.state.db.dispose()
+
+    app = FastAPI(
+        title="CRM API",
+        version="1.0.0",
+        summary="Headless, async CRM API.",
+        description=DESCRIPTION,
+        openapi_tags=TAGS,
+        lifespan=lifespan,
+        docs_url="/docs",
+        redoc_url=None,
+    )
+    app.state.settings = settings
+    app.state.key_cache = KeyCache(settings.auth_cache_seconds)
+    install_problem_handlers(app)
+    app.add_middleware(
+        BodySizeLimit,
+        limit=settings.max_body_bytes,
+        large_limit=settings.max_batch_body_bytes,
+        large_suffixes=("/batch/upsert",),
+    )
+    install_openapi(app)
+    if settings.cors_origins:
+        app.add_middleware(
+            CORSMiddleware,
+            allow_origins=settings.cors_origins,
+            allow_methods=["*"],
+            allow_headers=["*"],
+            expose_headers=["ETag", "Location"],
+        )
+    app.include_router(system)
+    app.include_router(api)
+    return app

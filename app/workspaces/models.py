@@ -1,0 +1,47 @@
+import uuid
+from datetime import datetime
+from decimal import Decimal
+
+from sqlalchemy import CHAR, BigInteger, ForeignKey, Index, Integer, String, text
+from sqlalchemy.orm import Mapped, mapped_column
+
+from app.core.db import Base
+from app.core.models import enum_column
+from app.core.security import Role
+from app.core.types import Exact, UTCDateTime, Uuid, new_id, utcnow
+
+
+class Workspace(Base):
+    """A tenant: every customer record and API key belongs to exactly one."""
+
+    __tablename__ = "workspaces"
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=new_id)
+    name: Mapped[str] = mapped_column(String(200))
+    currency: Mapped[str] = mapped_column(CHAR(3), default="USD")
+    # KPI settings (docs/kpis.md): a customer without a paid order in this many days has churned;
+    # the gross margin CLV applies when a request names none (null: revenue, not profit).
+    inactivity_days: Mapped[int] = mapped_column(Integer, default=180, server_default=text("180"))
+    default_gross_margin: Mapped[Decimal | None] = mapped_column(Exact(scale=4, precision=5))
+    # The change feed's sequence: the last number given to an event of this workspace, and the
+    # last one purged by retention (cursors before it can no longer be served).
+    event_seq: Mapped[int] = mapped_column(BigInteger, server_default=text("0"))
+    events_purged_through: Mapped[int] = mapped_column(BigInteger, server_default=text("0"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+
+
+class ApiKey(Base):
+    __tablename__ = "api_keys"
+    __table_args__ = (Index(None, "workspace_id", "created_at", "id"),)
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=new_id)
+    workspace_id: Mapped[uuid.UUID] = mapped_column(
+        Uuid, ForeignKey("workspaces.id", ondelete="CASCADE")
+    )
+    name: Mapped[str] = mapped_column(String(200))
+    role: Mapped[Role] = mapped_column(enum_column(Role, "role"))
+    prefix: Mapped[str] = mapped_column(String(12), unique=True)
+    key_hash: Mapped[str] = mapped_column(CHAR(64))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

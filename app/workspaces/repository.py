@@ -1,0 +1,46 @@
+from enum import StrEnum
+
+from sqlalchemy import bindparam, func, select
+
+from app.core.pagination import keyset
+from app.core.repository import Repository
+from app.core.rows import Row
+from app.core.security import Role
+from app.workspaces.models import ApiKey, Workspace
+from app.workspaces.schemas import API_KEY_FIELDS, WORKSPACE_FIELDS, ApiKeyFilters
+
+
+class _ApiKeySort(StrEnum):
+    created_at_desc = "-created_at"
+
+
+class ApiKeyRepository(Repository[ApiKey]):
+    model = ApiKey
+    read_fields = API_KEY_FIELDS
+
+    async def find(self, f: ApiKeyFilters) -> tuple[list[Row], str | None]:
+        where = self.conditions()
+        if f.active is True:
+            where.add_fixed("active", lambda: self.c.revoked_at.is_(None))
+        elif f.active is False:
+            where.add_fixed("revoked", lambda: self.c.revoked_at.is_not(None))
+        ks = keyset(_ApiKeySort.created_at_desc, self.c, self.c.id)
+        return await self.page(where, ks, f.cursor, f.limit)
+
+    async def workspace(self) -> Row | None:
+        columns = Workspace.__table__.c
+        query = self.statement(
+            "workspace",
+            lambda: select(*(columns[name] for name in WORKSPACE_FIELDS)).where(
+                columns.id == bindparam("workspace_id")
+            ),
+        )
+        return await self.rows.first(query, {"workspace_id": self.workspace_id})
+
+    async def active_admins(self) -> int:
+        query = select(func.count()).where(
+            self.c.workspace_id == self.workspace_id,
+            self.c.role == Role.admin,
+            self.c.revoked_at.is_(None),
+        )
+        return int(await self.session.scalar(query) or 0)

@@ -1,0 +1,98 @@
+import uuid
+from typing import Annotated
+
+from fastapi import APIRouter, Query, Request
+from starlette.responses import Response
+
+from app.core.openapi import problems
+from app.core.responses import json_response, no_content, page_response
+from app.unit_of_work import WriteRoute
+from app.workspaces.auth import KeyCache, reader, writer
+from app.workspaces.schemas import (
+    ApiKeyCreate,
+    ApiKeyCreated,
+    ApiKeyFilters,
+    ApiKeyPage,
+    ApiKeyRead,
+    WorkspaceRead,
+    WorkspaceUpdate,
+)
+from app.workspaces.service import WorkspaceService
+
+router = APIRouter(route_class=WriteRoute)
+WorkspaceReader = Annotated[WorkspaceService, reader(WorkspaceService, "workspace")]
+WorkspaceWriter = Annotated[WorkspaceService, writer(WorkspaceService, "workspace")]
+KeyReader = Annotated[WorkspaceService, reader(WorkspaceService, "api_keys")]
+KeyWriter = Annotated[WorkspaceService, writer(WorkspaceService, "api_keys")]
+
+
+@router.get(
+    "/workspace", operation_id="get_workspace", response_model=WorkspaceRead, tags=["workspace"]
+)
+async def get_workspace(service: WorkspaceReader) -> Response:
+    """The workspace the API key belongs to."""
+    return json_response(await service.get())
+
+
+@router.patch(
+    "/workspace",
+    operation_id="update_workspace",
+    response_model=WorkspaceRead,
+    tags=["workspace"],
+)
+async def update_workspace(service: WorkspaceWriter, body: WorkspaceUpdate) -> Response:
+    """Change the workspace's name or KPI settings (admins). The base currency stays."""
+    return json_response(await service.update(body))
+
+
+@router.get(
+    "/api-keys",
+    operation_id="list_api_keys",
+    response_model=ApiKeyPage,
+    tags=["api keys"],
+)
+async def list_api_keys(service: KeyReader, filters: Annotated[ApiKeyFilters, Query()]) -> Response:
+    """List the workspace's API keys, newest first. Secrets are never shown again."""
+    data, cursor = await service.list_keys(filters)
+    return page_response(data, cursor)
+
+
+@router.post(
+    "/api-keys",
+    operation_id="create_api_key",
+    status_code=201,
+    response_model=ApiKeyCreated,
+    tags=["api keys"],
+)
+async def create_api_key(service: KeyWriter, body: ApiKeyCreate) -> Response:
+    """Create an API key with a role. The response holds the secret key, shown only once."""
+    created = await service.create_key(body)
+    return json_response(created, 201, {"Location": f"/api/v1/api-keys/{created['id']}"})
+
+
+@router.get(
+    "/api-keys/{key_id}",
+    operation_id="get_api_key",
+    response_model=ApiKeyRead,
+    responses=problems(404),
+    tags=["api keys"],
+)
+async def get_api_key(service: KeyReader, key_id: uuid.UUID) -> Response:
+    """Get one API key (without its secret)."""
+    return json_response(await service.get_key(key_id))
+
+
+@router.delete(
+    "/api-keys/{key_id}",
+    operation_id="revoke_api_key",
+    status_code=204,
+    response_class=Response,
+    responses=problems(404, 409),
+    tags=["api keys"],
+)
+async def revoke_api_key(service: KeyWriter, key_id: uuid.UUID, request: Request) -> Response:
+    """Revoke an API key; it stops working at once. The last admin key cannot be revoked."""
+    await service.revoke_key(key_id)
+    cache: KeyCache = request.app.state.key_cache
+    cache.forget(key_id)
+    return no_content()

@@ -1,0 +1,125 @@
+"""The `crm` command, run as users run it: a separate process against the database."""
+
+import asyncio
+import json
+import os
+import re
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+import pytest
+
+from tests.conftest import fresh_database
+
+CRM = [str(Path(sys.executable).with_name("crm"))]
+KEY = re.compile(r"crm_[A-Za-z0-9]{8}_[A-Za-z0-9]{40}")
+
+
+def crm(database_url: str, *args: str) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "CRM_DATABASE_URL": database_url}
+    return subprocess.run([*CRM, *args], env=env, capture_output=True, text=True, timeout=60)
+
+
+async def test_workspace_and_key_creation_print_json_keys_that_work(database_url: str, client):
+    created = crm(database_url, "workspace", "create", "Acme", "--currency", "eur", "--json")
+    assert created.returncode == 0, created.stderr
+    workspace = json.loads(created.stdout)
+    admin = {"Authorization": f"Bearer {workspace['api_key']}"}
+    response = await client.get("/api/v1/workspace", headers=admin)
+    assert response.json()["name"] == "Acme"
+    assert response.json()["currency"] == "EUR"
+    assert response.json()["id"] == workspace["workspace_id"]
+
+    made = crm(
+        database_url,
+        "apikey",
+        "create",
+        "--workspace",
+        workspace["workspace_id"],
+        "--role",
+        "viewer",
+        "--json",
+    )
+    assert made.returncode == 0, made.stderr
+    viewer = {"Authorization": f"Bearer {json.loads(made.stdout)['api_key']}"}
+    assert (await client.get("/api/v1/contacts", headers=viewer)).status_code == 200
+    refused = await client.post("/api/v1/contacts", headers=viewer, json={"first_name": "V"})
+    assert refused.status_code == 403
+
+
+async def test_cli_refuses_bad_input_with_a_message(database_url: str):
+    bad_currency = crm(database_url, "workspace", "create", "X", "--currency", "ABC")
+    assert bad_currency.returncode != 0
+    assert "ISO 4217" in bad_currency.stderr
+    unknown = crm(
+        database_url,
+        "apikey",
+        "create",
+        "--workspace",
+        "00000000-0000-4000-8000-000000000000",
+        "--role",
+        "sales",
+    )
+    assert unknown.returncode != 0
+    assert "no workspace" in unknown.stderr
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+async def _serve_until_ready(database_url: str) -> tuple[asyncio.subprocess.Process, str]:
+    port = _free_port()
+    env = {**os.environ, "CRM_DATABASE_URL": database_url, "CRM_PORT": str(port)}
+    process = await asyncio.create_subprocess_exec(
+        *CRM, "serve", env=env, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL
+    )
+    base_url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 60
+    async with httpx.AsyncClient(base_url=base_url) as http:
+        while time.monotonic() < deadline:
+            try:
+                if (await http.get("/readyz")).status_code == 200:
+                    return process, base_url
+            except httpx.TransportError:
+                await asyncio.sleep(0.2)
+    process.kill()
+    pytest.fail("crm serve did not become ready")
+
+
+async def _stop(process: asyncio.subprocess.Process) -> str:
+    process.send_signal(signal.SIGTERM)
+    output, _ = await asyncio.wait_for(process.communicate(), timeout=30)
+    return output.decode()
+
+
+async def test_first_serve_migrates_creates_default_workspace_and_prints_its_key_once(
+    backend: str, tmp_path: Path
+):
+    async with fresh_database(backend, tmp_path) as url:
+        process, base_url = await _serve_until_ready(url)
+        try:
+            async with httpx.AsyncClient(base_url=base_url) as http:
+                assert (await http.get("/healthz")).json() == {"status": "ok"}
+        finally:
+            output = await _stop(process)
+        keys = KEY.findall(output)
+        assert len(keys) == 1, output
+
+        process, base_url = await _serve_until_ready(url)
+        try:
+            headers = {"Authorization": f"Bearer {keys[0]}"}
+            async with httpx.AsyncClient(base_url=base_url, headers=headers) as http:
+                workspace = await http.get("/api/v1/workspace")
+            assert workspace.status_code == 200
+            assert workspace.json()["name"] == "default"
+        finally:
+            second_output = await _stop(process)
+        assert KEY.findall(second_output) == []

@@ -1,0 +1,43 @@
+import uuid
+
+from sqlalchemy import select
+
+from app.companies.models import Company
+from app.companies.schemas import READ_FIELDS, CompanyFilters
+from app.core.pagination import keyset
+from app.core.repository import Repository
+from app.core.rows import Conditions, Row
+from app.core.search import contains, like_pattern
+
+
+class CompanyRepository(Repository[Company]):
+    model = Company
+    read_fields = READ_FIELDS
+    unique_fields = ("external_id",)
+    resource = "company"
+
+    async def find(self, f: CompanyFilters) -> tuple[list[Row], str | None]:
+        ks = keyset(f.sort, self.c, self.c.id)
+        return await self.page(self.filtered(f), ks, f.cursor, f.limit)
+
+    def filtered(self, f: CompanyFilters) -> Conditions:
+        where = self.conditions()
+        self.where_equal(
+            where,
+            {
+                "domain": f.domain.lower() if f.domain else None,
+                "industry": f.industry,
+                "size": f.size,
+                "owner_id": f.owner_id,
+            },
+        )
+        where.add("q", like_pattern(f.q), lambda p: contains(self.c.search_text, p))
+        self.in_time_ranges(where, f)
+        return where
+
+    async def existing(self, ids: set[uuid.UUID]) -> set[uuid.UUID]:
+        """Which of these ids are companies of this workspace."""
+        query = select(self.c.id).where(
+            self.c.workspace_id == self.workspace_id, self.c.id.in_(ids)
+        )
+        return set((await self.session.scalars(query)).all())

@@ -1,0 +1,312 @@
+"""The delivery worker: sends the outbox's due messages, records each attempt, retries.
+
+One round (`run_once`) goes in three steps, so that no network call ever runs inside a database
+transaction:
+
+1. claim: a short transaction picks due deliveries and leases them (`locked_until`). On
+   PostgreSQL the rows are selected `FOR UPDATE SKIP LOCKED`, so concurrent workers take disjoint
+   sets; SQLite runs one writing transaction at a time (BEGIN IMMEDIATE), which does the same;
+2. send: every claimed message at once, each within the timeout;
+3. record: one transaction per attempt writes the attempt, the delivery's next step and the
+   endpoint's failure count (policy.py).
+
+A worker that dies between 1 and 3 leaves its lease behind; once it ends, any worker takes the
+delivery over and sends it again with the same `webhook-id` (at-least-once delivery). Messages
+about one record go out in order: a delivery waits while an earlier one for the same endpoint
+and record is still pending.
+"""
+
+import asyncio
+import contextlib
+import logging
+import random
+import signal
+import time
+import uuid
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from types import TracebackType
+from typing import Any
+
+import httpx
+from sqlalchemy import Select, bindparam, delete, exists, or_, select, update
+
+from app.core.config import Settings
+from app.core.db import Database, open_database
+from app.core.responses import dumps
+from app.core.types import utcnow
+from app.events import store as events
+from app.idempotency import service as idempotency
+from app.webhooks import policy, signing, urls
+from app.webhooks.models import DeliveryStatus, WebhookAttempt, WebhookDelivery, WebhookEndpoint
+
+log = logging.getLogger("crm.webhooks")
+
+BATCH = 50
+HOUSEKEEPING_SECONDS = 300.0
+# Enough of a response to keep the connection reusable; the rest is not waited for.
+MAX_RESPONSE_BYTES = 64 * 1024
+MAX_ERROR_LENGTH = WebhookAttempt.__table__.c.error.type.length
+
+_deliveries = WebhookDelivery.__table__
+_endpoints = WebhookEndpoint.__table__
+
+
+def _due_statement() -> Select[Any]:
+    d, e, earlier = _deliveries.c, _endpoints.c, _deliveries.alias("earlier").c
+    earlier_pending = exists().where(
+        earlier.endpoint_id == d.endpoint_id,
+        earlier.record_id == d.record_id,
+        earlier.seq < d.seq,
+        earlier.status == DeliveryStatus.pending,
+    )
+    now = bindparam("now")
+    return (
+        select(
+            d.id,
+            d.endpoint_id,
+            d.payload,
+            e.url,
+            e.secret,
+            e.previous_secret,
+            e.previous_secret_expires_at,
+        )
+        .join(_endpoints, e.id == d.endpoint_id)
+        .where(
+            d.status == DeliveryStatus.pending,
+            d.next_attempt_at <= now,
+            or_(d.locked_until.is_(None), d.locked_until < now),
+            e.enabled.is_(True),
+            ~earlier_pending,
+        )
+        .order_by(d.next_attempt_at)
+        .limit(bindparam("batch"))
+        # PostgreSQL only (SQLAlchemy leaves it out on SQLite): lock the deliveries, not their
+        # endpoints, and pass over rows another worker is claiming right now.
+        .with_for_update(skip_locked=True, of=_deliveries)
+    )
+
+
+DUE = _due_statement()
+
+
+@dataclass(frozen=True, slots=True)
+class Claim:
+    """A leased delivery, with what sending it takes."""
+
+    id: uuid.UUID
+    endpoint_id: uuid.UUID
+    url: str
+    keys: tuple[str, ...]
+    payload: dict[str, Any]
+
+
+class Worker:
+    def __init__(
+        self,
+        db: Database,
+        settings: Settings,
+        *,
+        clock: Callable[[], datetime] = utcnow,
+        rng: Callable[[], float] = random.random,
+        http: httpx.AsyncClient | None = None,
+        batch: int = BATCH,
+    ) -> None:
+        self.db = db
+        self.settings = settings
+        self.clock = clock
+        self.rng = rng
+        self.batch = batch
+        self._owns_http = http is None
+        # No proxies from the environment: the worker connects to the address it checked.
+        self.http = http if http is not None else httpx.AsyncClient(trust_env=False)
+        # A lease that ended while its attempt still ran would let a second worker send the
+        # same message at the same time; twice the timeout leaves room for the database.
+        lease = max(settings.webhook_lease_seconds, 2 * settings.webhook_timeout_seconds)
+        self.lease = timedelta(seconds=lease)
+
+    async def __aenter__(self) -> "Worker":
+        return self
+
+    async def __aexit__(
+        self, kind: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        await self.aclose()
+
+    async def aclose(self) -> None:
+        if self._owns_http:
+            await self.http.aclose()
+
+    async def run_once(self) -> int:
+        """Claim the due deliveries, send them and record the outcomes; how many were sent."""
+        claims = await self._claim(self.clock())
+        results = await asyncio.gather(
+            *(self._attempt(claim) for claim in claims), return_exceptions=True
+        )
+        errors = [result for result in results if isinstance(result, BaseException)]
+        if errors:
+            raise errors[0]
+        return len(claims)
+
+    async def run_forever(self, stop: asyncio.Event) -> None:
+        """Deliver until `stop` is set, resting `worker_poll_seconds` whenever nothing is due;
+        now and then, drop what retention no longer keeps."""
+        housekept = -HOUSEKEEPING_SECONDS
+        try:
+            while not stop.is_set():
+                if time.monotonic() - housekept >= HOUSEKEEPING_SECONDS:
+                    housekept = time.monotonic()
+                    await _logged(self.housekeep)
+                if not await _logged(self.run_once):
+                    await _rest(stop, self.settings.worker_poll_seconds)
+        finally:
+            await self.aclose()
+
+    async def housekeep(self) -> None:
+        """Drop events and delivery logs past retention, and expired idempotency keys."""
+        horizon = self.clock() - timedelta(days=self.settings.event_retention_days)
+        async with self.db.writer() as session, session.begin():
+            await events.purge(session, horizon)
+            await idempotency.purge(session)
+            await session.execute(delete(_deliveries).where(_deliveries.c.created_at < horizon))
+
+    async def _claim(self, now: datetime) -> list[Claim]:
+        async with self.db.writer() as session, session.begin():
+            rows = (await session.execute(DUE, {"now": now, "batch": self.batch})).all()
+            if rows:
+                await session.execute(
+                    update(_deliveries)
+                    .where(_deliveries.c.id.in_([row.id for row in rows]))
+                    .values(locked_until=now + self.lease)
+                )
+        return [_claim_of(row, now) for row in rows]
+
+    async def _attempt(self, claim: Claim) -> None:
+        attempted_at = self.clock()
+        outcome = await self._send(claim, attempted_at)
+        await self._record(claim, outcome, attempted_at)
+
+    async def _send(self, claim: Claim, attempted_at: datetime) -> policy.Outcome:
+        """One attempt; every failure becomes an Outcome, so one message cannot stop a round."""
+        body = dumps(claim.payload)
+        headers = signing.headers(claim.keys, str(claim.id), attempted_at, body)
+        timeout = self.settings.webhook_timeout_seconds
+        started = time.monotonic()
+        try:
+            async with asyncio.timeout(timeout):
+                allow_private = self.settings.webhook_allow_private_urls
+                target = await urls.target(claim.url, allow_private=allow_private)
+                response = await self._post(target, headers, body)
+        except urls.UnsafeUrl as exc:
+            return policy.Outcome(error=_shorten(f"refused: {exc}"))
+        except (TimeoutError, httpx.TimeoutException):
+            return policy.Outcome(
+                latency_ms=_since(started), error=f"no answer within {timeout:g} s"
+            )
+        except httpx.HTTPError as exc:
+            error = f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
+            return policy.Outcome(latency_ms=_since(started), error=_shorten(error))
+        except Exception as exc:
+            # A bug here must cost one attempt, not leave the message stuck behind its lease.
+            log.exception("sending delivery %s failed unexpectedly", claim.id)
+            return policy.Outcome(error=f"internal error: {type(exc).__name__}")
+        retry_after = policy.parse_retry_after(response.headers.get("retry-after"), attempted_at)
+        return policy.Outcome(response.status_code, _since(started), retry_after=retry_after)
+
+    async def _post(
+        self, target: urls.Target, headers: dict[str, str], body: bytes
+    ) -> httpx.Response:
+        extensions = {"sni_hostname": target.sni} if target.sni else {}
+        request = self.http.build_request(
+            "POST",
+            target.url,
+            content=body,
+            headers={**headers, "host": target.host},
+            timeout=self.settings.webhook_timeout_seconds,
+            extensions=extensions,
+        )
+        # Redirects are not followed: a message goes to the URL that was checked, or fails.
+        response = await self.http.send(request, stream=True, follow_redirects=False)
+        try:
+            received = 0
+            async for chunk in response.aiter_bytes():
+                received += len(chunk)
+                if received > MAX_RESPONSE_BYTES:
+                    break
+        finally:
+            await response.aclose()
+        return response
+
+    async def _record(self, claim: Claim, outcome: policy.Outcome, attempted_at: datetime) -> None:
+        # Endpoint before delivery: the order in which deleting an endpoint locks them too.
+        async with self.db.writer() as session, session.begin():
+            endpoint = await session.get(WebhookEndpoint, claim.endpoint_id, with_for_update=True)
+            delivery = await session.get(WebhookDelivery, claim.id, with_for_update=True)
+            if endpoint is None or delivery is None:
+                return  # deleted while the attempt ran
+            delivery.attempts += 1
+            session.add(
+                WebhookAttempt(
+                    delivery_id=delivery.id,
+                    attempt=delivery.attempts,
+                    attempted_at=attempted_at,
+                    status_code=outcome.status_code,
+                    latency_ms=outcome.latency_ms,
+                    error=outcome.error,
+                )
+            )
+            policy.settle(delivery, outcome, attempted_at, self.clock(), self.rng)
+            policy.judge(endpoint, outcome, self.settings.webhook_disable_after)
+        _log_outcome(claim, outcome)
+
+
+def _claim_of(row: Any, now: datetime) -> Claim:
+    keys = [row.secret]
+    expires = row.previous_secret_expires_at
+    if row.previous_secret and expires is not None and expires > now:
+        keys.append(row.previous_secret)
+    return Claim(row.id, row.endpoint_id, row.url, tuple(keys), row.payload)
+
+
+async def _logged(step: Callable[[], Awaitable[Any]]) -> Any:
+    """Run a step of the loop; a failure (the database is down, say) is logged, not fatal."""
+    try:
+        return await step()
+    except Exception:
+        log.exception("webhook worker step failed; trying again")
+        return None
+
+
+async def _rest(stop: asyncio.Event, seconds: float) -> None:
+    with contextlib.suppress(TimeoutError):
+        await asyncio.wait_for(stop.wait(), seconds)
+
+
+def _since(started: float) -> int:
+    return round((time.monotonic() - started) * 1000)
+
+
+def _shorten(text: str) -> str:
+    return text if len(text) <= MAX_ERROR_LENGTH else text[: MAX_ERROR_LENGTH - 1] + "…"
+
+
+def _log_outcome(claim: Claim, outcome: policy.Outcome) -> None:
+    if outcome.succeeded:
+        log.debug("delivered %s to %s", claim.id, claim.url)
+    else:
+        detail = outcome.error or f"HTTP {outcome.status_code}"
+        log.info("delivery %s to %s failed: %s", claim.id, claim.url, detail)
+
+
+async def serve(settings: Settings) -> None:
+    """Run one worker until SIGINT or SIGTERM (the `crm worker` command)."""
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(signum, stop.set)
+    db = open_database(settings)
+    try:
+        await Worker(db, settings).run_forever(stop)
+    finally:
+        await db.dispose()

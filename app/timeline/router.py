@@ -1,0 +1,29 @@
+import uuid
+from typing import Annotated
+
+from fastapi import APIRouter, Query
+from starlette.responses import Response
+
+from app.core.openapi import problems
+from app.core.responses import page_response
+from app.timeline.schemas import TimelineFilters, TimelinePage
+from app.timeline.service import TimelineService
+from app.unit_of_work import WriteRoute
+from app.workspaces.auth import reader
+
+router = APIRouter(prefix="/contacts", tags=["contacts"], route_class=WriteRoute)
+Reader = Annotated[TimelineService, reader(TimelineService, "contacts")]
+
+
+@router.get(
+    "/{contact_id}/timeline",
+    operation_id="get_contact_timeline",
+    response_model=TimelinePage,
+    responses=problems(404),
+)
+async def get_contact_timeline(
+    service: Reader, contact_id: uuid.UUID, filters: Annotated[TimelineFilters, Query()]
+) -> Response:
+    """Everything that happened with a contact, latest first: one feed of typed items."""
+    data, cursor = await service.page(contact_id, filters)
+    return page_response(data, cursor)

@@ -1,0 +1,161 @@
+"""KPI reports: the figures a KPI needs, fetched for every window at once (concurrently, one
+aggregate query each), then its definition applied to each window."""
+
+import asyncio
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any
+
+from app.contacts.schemas import ContactFilters
+from app.contacts.service import ContactService
+from app.core.rows import Conditions
+from app.core.scope import Scope
+from app.kpis import definitions as d
+from app.kpis.base import customer_base
+from app.kpis.customers import acquisitions, deals
+from app.kpis.marketing import campaigns, spend
+from app.kpis.sales import sales, to_date
+from app.kpis.satisfaction import feedback
+from app.kpis.schemas import KpiQuery, PeriodQuery
+from app.kpis.windows import MAX_CUSTOMER_PERIODS, MAX_PERIODS, Window, split, window
+from app.workspaces.service import WorkspaceService
+
+Definition = Callable[[dict[str, Any], d.Context], dict[str, Any]]
+
+
+@dataclass(frozen=True, slots=True)
+class Kpi:
+    define: Definition
+    needs: frozenset[str]  # the figures it is computed from (see KpiService._fetch)
+
+
+def _kpi(define: Definition, *needs: str) -> Kpi:
+    return Kpi(define, frozenset(needs))
+
+
+KPIS = {
+    "average_order_value": _kpi(d.average_order_value, "sales"),
+    "repeat_purchase_rate": _kpi(d.repeat_purchase_rate, "sales"),
+    "cac": _kpi(d.cac, "spend", "acquisitions"),
+    "conversion": _kpi(d.conversion, "acquisitions", "deals"),
+    "churn": _kpi(d.churn, "base"),
+    "retention": _kpi(d.retention, "base", "acquisitions"),
+    "clv": _kpi(d.clv, "sales", "base", "history"),
+    "mroi": _kpi(d.mroi, "campaigns"),
+    "csat": _kpi(d.csat, "feedback"),
+    "nps": _kpi(d.nps, "feedback"),
+    "complaints": _kpi(d.complaints, "feedback"),
+    "first_response_time": _kpi(d.first_response_time, "feedback"),
+    "resolution_time": _kpi(d.resolution_time, "feedback"),
+}
+
+
+class KpiService:
+    def __init__(self, scope: Scope) -> None:
+        self.scope = scope
+        self.contacts = ContactService(scope)
+        self.workspace = WorkspaceService(scope)
+
+    async def report(self, name: str, q: KpiQuery) -> dict[str, Any]:
+        """The KPI over [from, to), and per period with an interval."""
+        kpi = KPIS[name]
+        whole = window(q.from_, q.to)
+        limit = MAX_CUSTOMER_PERIODS if "base" in kpi.needs else MAX_PERIODS
+        windows = [whole, *(split(whole, q.interval, limit) if q.interval else [])]
+        needs = kpi.needs | ({"campaigns"} if getattr(q, "by_campaign", False) else set())
+        settings = await self.workspace.get()
+        figures = await self.figures(needs, windows, q, settings["inactivity_days"])
+        results = [
+            {**period(w), **kpi.define(x, self.context(w, q, settings))}
+            for w, x in zip(windows, figures, strict=True)
+        ]
+        return {
+            "kpi": name,
+            "interval": q.interval,
+            **self.about(q),
+            **results[0],
+            "series": results[1:] if q.interval else None,
+        }
+
+    def about(self, q: PeriodQuery) -> dict[str, Any]:
+        segment = {"source": q.source, "acquisition_campaign_id": q.acquisition_campaign_id}
+        return {"currency": self.scope.principal.currency, "segment": {**segment, "tag": q.tag}}
+
+    def context(self, w: Window, q: PeriodQuery, settings: dict[str, Any]) -> d.Context:
+        margin = getattr(q, "gross_margin", None) or settings["default_gross_margin"]
+        return d.Context(
+            currency=self.scope.principal.currency,
+            window=w,
+            inactivity_days=settings["inactivity_days"],
+            gross_margin=margin,
+            unattributed=bool(q.source or q.tag),
+        )
+
+    async def figures(
+        self, needs: set[str] | frozenset[str], windows: Sequence[Window], q: PeriodQuery, days: int
+    ) -> list[dict[str, Any]]:
+        """Every needed figure of every window: one dict per window."""
+        segment = self.segment(q)
+        names = sorted(needs)
+        fetched = await asyncio.gather(
+            *(self._fetch(name, windows, segment, q, days) for name in names)
+        )
+        merged: list[dict[str, Any]] = [{} for _ in windows]
+        for name, per_window in zip(names, fetched, strict=True):
+            if name == "history":
+                continue
+            for figures, found in zip(merged, per_window, strict=True):
+                figures.update(found if isinstance(found, dict) else {name: found})
+        if "history" in needs:
+            _to_date(windows, merged, fetched[names.index("history")])
+        return merged
+
+    def segment(self, q: PeriodQuery) -> Conditions | None:
+        if not q.segmented:
+            return None
+        filters = ContactFilters(
+            source=q.source, acquisition_campaign_id=q.acquisition_campaign_id, tag=q.tag
+        )
+        return self.contacts.segment(filters)
+
+    def _fetch(
+        self,
+        name: str,
+        windows: Sequence[Window],
+        segment: Conditions | None,
+        q: PeriodQuery,
+        days: int,
+    ) -> Awaitable[Any]:
+        s = self.scope
+        jobs: dict[str, Callable[[], Awaitable[Any]]] = {
+            "sales": lambda: sales(s, windows, segment),
+            "acquisitions": lambda: acquisitions(s, windows, segment),
+            "base": lambda: customer_base(s, windows, segment, days),
+            "spend": lambda: spend(s, windows, q.acquisition_campaign_id),
+            "campaigns": lambda: campaigns(s, windows, segment, q.acquisition_campaign_id),
+            "deals": lambda: deals(s, windows, segment),
+            "feedback": lambda: feedback(s, windows, segment),
+            "history": lambda: to_date(s, windows, segment),
+        }
+        return jobs[name]()
+
+
+def _to_date(
+    windows: Sequence[Window], merged: list[dict[str, Any]], history: dict[str, Any]
+) -> None:
+    """Each window's customers acquired, and revenue earned, before its end. The revenue is
+    the lifetime revenue less what was placed after the last window's end and in the windows
+    that start at or after this one's end: those tile [end, last end) exactly, both for a
+    series (its periods) and for a summary (the current period after the previous one)."""
+    before_last = history["lifetime"] - history["later"]
+    for w, figures, count in zip(windows, merged, history["customers"], strict=True):
+        after = sum(
+            (x["revenue"] for v, x in zip(windows, merged, strict=True) if v.start >= w.end),
+            Decimal(0),
+        )
+        figures.update(revenue_to_date=before_last - after, customers_to_date=count)
+
+
+def period(w: Window) -> dict[str, Any]:
+    return {"from": w.start, "to": w.end}

@@ -8,13 +8,12 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 from starlette.middleware.cors import CORSMiddleware
 
-from app.api import api
+from app.api import add_routes
 from app.core.body_limit import BodySizeLimit
 from app.core.config import Settings, get_settings
 from app.core.db import open_database
 from app.core.openapi import install_openapi
 from app.core.problems import install_problem_handlers
-from app.system.router import router as system
 from app.webhooks.worker import Worker
 from app.workspaces.auth import KeyCache
 
@@ -99,6 +98,5 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             allow_headers=["*"],
             expose_headers=["ETag", "Location"],
         )
-    app.include_router(system)
-    app.include_router(api)
+    add_routes(app)
     return app

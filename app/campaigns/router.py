@@ -1,7 +1,7 @@
 import uuid
 from typing import Annotated
 
-from fastapi import APIRouter, Query
+from fastapi import Query
 from starlette.responses import Response
 
 from app.campaigns.schemas import (
@@ -19,11 +19,11 @@ from app.campaigns.schemas import (
 from app.campaigns.service import CampaignService, SpendService
 from app.core.openapi import problems
 from app.core.responses import no_content, page_response, record_response
-from app.unit_of_work import WriteRoute
+from app.routing import api_router
 from app.workspaces.auth import reader, writer
 
-campaigns = APIRouter(prefix="/campaigns", tags=["campaigns"], route_class=WriteRoute)
-spend = APIRouter(prefix="/spend", tags=["spend"], route_class=WriteRoute)
+campaigns = api_router("/campaigns", tags=["campaigns"])
+spend = api_router("/spend", tags=["spend"])
 CampaignReader = Annotated[CampaignService, reader(CampaignService, "campaigns")]
 CampaignWriter = Annotated[CampaignService, writer(CampaignService, "campaigns")]
 SpendReader = Annotated[SpendService, reader(SpendService, "spend")]

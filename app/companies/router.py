@@ -1,7 +1,7 @@
 import uuid
 from typing import Annotated
 
-from fastapi import APIRouter, Query
+from fastapi import Query
 from starlette.responses import Response
 
 from app.companies.schemas import (
@@ -18,10 +18,10 @@ from app.contacts.service import ContactService
 from app.core.openapi import problems
 from app.core.responses import json_response, no_content, page_response, record_response
 from app.core.schemas import BatchResult, batch_result
-from app.unit_of_work import WriteRoute
+from app.routing import api_router
 from app.workspaces.auth import reader, writer
 
-router = APIRouter(prefix="/companies", tags=["companies"], route_class=WriteRoute)
+router = api_router("/companies", tags=["companies"])
 Reader = Annotated[CompanyService, reader(CompanyService, "companies")]
 Writer = Annotated[CompanyService, writer(CompanyService, "companies")]
 ContactReader = Annotated[ContactService, reader(ContactService, "contacts")]

@@ -1,7 +1,7 @@
 import uuid
 from typing import Annotated
 
-from fastapi import APIRouter, Query
+from fastapi import Query
 from starlette.responses import Response
 
 from app.core.errors import RuleViolation
@@ -20,10 +20,10 @@ from app.deals.schemas import (
     StageChangeList,
 )
 from app.deals.service import DealService
-from app.unit_of_work import WriteRoute
+from app.routing import api_router
 from app.workspaces.auth import reader, writer
 
-router = APIRouter(tags=["deals"], route_class=WriteRoute)
+router = api_router(tags=["deals"])
 Reader = Annotated[DealService, reader(DealService, "deals")]
 Writer = Annotated[DealService, writer(DealService, "deals")]
 MAX_PERIODS = 400

@@ -1,17 +1,17 @@
 import uuid
 from typing import Annotated
 
-from fastapi import APIRouter, Query
+from fastapi import Query
 from starlette.responses import Response
 
 from app.core.openapi import problems
 from app.core.responses import json_response
 from app.events.schemas import EventFeed, EventFilters, EventRead
 from app.events.service import EventService
-from app.unit_of_work import WriteRoute
+from app.routing import api_router
 from app.workspaces.auth import reader
 
-router = APIRouter(prefix="/events", tags=["events"], route_class=WriteRoute)
+router = api_router("/events", tags=["events"])
 Reader = Annotated[EventService, reader(EventService, "events")]
 
 

@@ -1,7 +1,7 @@
 import uuid
 from typing import Annotated
 
-from fastapi import APIRouter, Query
+from fastapi import Query
 from starlette.responses import Response
 
 from app.core.openapi import problems
@@ -14,10 +14,10 @@ from app.exchange_rates.schemas import (
     ExchangeRateUpdate,
 )
 from app.exchange_rates.service import ExchangeRateService
-from app.unit_of_work import WriteRoute
+from app.routing import api_router
 from app.workspaces.auth import reader, writer
 
-router = APIRouter(prefix="/exchange-rates", tags=["exchange rates"], route_class=WriteRoute)
+router = api_router("/exchange-rates", tags=["exchange rates"])
 Reader = Annotated[ExchangeRateService, reader(ExchangeRateService, "exchange_rates")]
 Writer = Annotated[ExchangeRateService, writer(ExchangeRateService, "exchange_rates")]
 

@@ -1,7 +1,7 @@
 import uuid
 from typing import Annotated
 
-from fastapi import APIRouter, Query
+from fastapi import Query
 from starlette.responses import Response
 
 from app.core.openapi import problems
@@ -14,10 +14,10 @@ from app.feedback.schemas import (
     FeedbackUpdate,
 )
 from app.feedback.service import FeedbackService
-from app.unit_of_work import WriteRoute
+from app.routing import api_router
 from app.workspaces.auth import reader, writer
 
-router = APIRouter(prefix="/feedback", tags=["feedback"], route_class=WriteRoute)
+router = api_router("/feedback", tags=["feedback"])
 Reader = Annotated[FeedbackService, reader(FeedbackService, "feedback")]
 Writer = Annotated[FeedbackService, writer(FeedbackService, "feedback")]
 

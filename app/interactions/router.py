@@ -1,7 +1,7 @@
 import uuid
 from typing import Annotated
 
-from fastapi import APIRouter, Query
+from fastapi import Query
 from starlette.responses import Response
 
 from app.core.openapi import problems
@@ -14,10 +14,10 @@ from app.interactions.schemas import (
     InteractionUpdate,
 )
 from app.interactions.service import InteractionService
-from app.unit_of_work import WriteRoute
+from app.routing import api_router
 from app.workspaces.auth import reader, writer
 
-router = APIRouter(prefix="/interactions", tags=["interactions"], route_class=WriteRoute)
+router = api_router("/interactions", tags=["interactions"])
 Reader = Annotated[InteractionService, reader(InteractionService, "interactions")]
 Writer = Annotated[InteractionService, writer(InteractionService, "interactions")]
 

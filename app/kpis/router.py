@@ -4,17 +4,17 @@ in docs/kpis.md (the anchor named in each description)."""
 from decimal import Decimal
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query
+from fastapi import Query
 from starlette.responses import Response
 
 from app.core.responses import json_response
 from app.kpis import schemas as s
 from app.kpis.service import KpiService
 from app.kpis.summary import summary
-from app.unit_of_work import WriteRoute
+from app.routing import api_router
 from app.workspaces.auth import reader
 
-router = APIRouter(prefix="/kpis", tags=["kpis"], route_class=WriteRoute)
+router = api_router("/kpis", tags=["kpis"])
 Reader = Annotated[KpiService, reader(KpiService, "kpis")]
 DOCS = "docs/kpis.md"
 

@@ -1,7 +1,7 @@
 import uuid
 from typing import Annotated
 
-from fastapi import APIRouter, Query
+from fastapi import Query
 from starlette.responses import Response
 
 from app.core.openapi import problems
@@ -16,10 +16,10 @@ from app.orders.schemas import (
     OrderUpdate,
 )
 from app.orders.service import OrderService
-from app.unit_of_work import WriteRoute
+from app.routing import api_router
 from app.workspaces.auth import reader, writer
 
-router = APIRouter(prefix="/orders", tags=["orders"], route_class=WriteRoute)
+router = api_router("/orders", tags=["orders"])
 Reader = Annotated[OrderService, reader(OrderService, "orders")]
 Writer = Annotated[OrderService, writer(OrderService, "orders")]
 

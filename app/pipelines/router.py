@@ -1,7 +1,7 @@
 import uuid
 from typing import Annotated
 
-from fastapi import APIRouter, Query
+from fastapi import Query
 from starlette.responses import Response
 
 from app.core.openapi import problems
@@ -22,10 +22,10 @@ from app.pipelines.schemas import (
     StageUpdate,
 )
 from app.pipelines.service import PipelineService
-from app.unit_of_work import WriteRoute
+from app.routing import api_router
 from app.workspaces.auth import reader, writer
 
-router = APIRouter(prefix="/pipelines", tags=["pipelines"], route_class=WriteRoute)
+router = api_router("/pipelines", tags=["pipelines"])
 Reader = Annotated[PipelineService, reader(PipelineService, "pipelines")]
 Writer = Annotated[PipelineService, writer(PipelineService, "pipelines")]
 DealsReader = Annotated[PipelineService, reader(PipelineService, "deals")]

@@ -1,11 +1,12 @@
 import uuid
 from typing import Annotated
 
-from fastapi import APIRouter, Query
+from fastapi import Query
 from starlette.responses import Response
 
 from app.core.openapi import problems
 from app.core.responses import no_content, page_response, record_response
+from app.routing import api_router
 from app.tasks.schemas import (
     TaskCreate,
     TaskFilters,
@@ -14,10 +15,9 @@ from app.tasks.schemas import (
     TaskUpdate,
 )
 from app.tasks.service import TaskService
-from app.unit_of_work import WriteRoute
 from app.workspaces.auth import reader, writer
 
-router = APIRouter(prefix="/tasks", tags=["tasks"], route_class=WriteRoute)
+router = api_router("/tasks", tags=["tasks"])
 Reader = Annotated[TaskService, reader(TaskService, "tasks")]
 Writer = Annotated[TaskService, writer(TaskService, "tasks")]
 

@@ -1,17 +1,17 @@
 import uuid
 from typing import Annotated
 
-from fastapi import APIRouter, Query
+from fastapi import Query
 from starlette.responses import Response
 
 from app.core.openapi import problems
 from app.core.responses import page_response
+from app.routing import api_router
 from app.timeline.schemas import TimelineFilters, TimelinePage
 from app.timeline.service import TimelineService
-from app.unit_of_work import WriteRoute
 from app.workspaces.auth import reader
 
-router = APIRouter(prefix="/contacts", tags=["contacts"], route_class=WriteRoute)
+router = api_router("/contacts", tags=["contacts"])
 Reader = Annotated[TimelineService, reader(TimelineService, "contacts")]
 
 

@@ -1,13 +1,13 @@
 import uuid
 from typing import Annotated
 
-from fastapi import APIRouter, Query, Request
+from fastapi import Query, Request
 from starlette.responses import Response
 
 from app.core.openapi import problems
 from app.core.responses import json_response, no_content, page_response, record_response
 from app.core.schemas import ListQuery
-from app.unit_of_work import WriteRoute
+from app.routing import api_router
 from app.webhooks.schemas import (
     DeliveryDetail,
     DeliveryFilters,
@@ -21,7 +21,7 @@ from app.webhooks.schemas import (
 from app.webhooks.service import WebhookService
 from app.workspaces.auth import reader, writer
 
-router = APIRouter(prefix="/webhooks", tags=["webhooks"], route_class=WriteRoute)
+router = api_router("/webhooks", tags=["webhooks"])
 Reader = Annotated[WebhookService, reader(WebhookService, "webhooks")]
 Writer = Annotated[WebhookService, writer(WebhookService, "webhooks")]
 PREFIX = "/api/v1/webhooks"

@@ -1,12 +1,12 @@
 import uuid
 from typing import Annotated
 
-from fastapi import APIRouter, Query, Request
+from fastapi import Query, Request
 from starlette.responses import Response
 
 from app.core.openapi import problems
 from app.core.responses import json_response, no_content, page_response
-from app.unit_of_work import WriteRoute
+from app.routing import api_router
 from app.workspaces.auth import KeyCache, reader, writer
 from app.workspaces.schemas import (
     ApiKeyCreate,
@@ -19,7 +19,7 @@ from app.workspaces.schemas import (
 )
 from app.workspaces.service import WorkspaceService
 
-router = APIRouter(route_class=WriteRoute)
+router = api_router()
 WorkspaceReader = Annotated[WorkspaceService, reader(WorkspaceService, "workspace")]
 WorkspaceWriter = Annotated[WorkspaceService, writer(WorkspaceService, "workspace")]
 KeyReader = Annotated[WorkspaceService, reader(WorkspaceService, "api_keys")]

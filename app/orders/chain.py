@@ -24,18 +24,15 @@ ORDER = Order.__table__
 ORDERS = ORDER.c
 
 
-def relink(workspace_id: uuid.UUID, contact_ids: Collection[uuid.UUID] | None) -> Update:
-    """The statement that sets the links of these contacts' orders (all the workspace's
-    contacts when None). Orders not paid get none."""
+def relink(workspace_id: uuid.UUID, contact_ids: Collection[uuid.UUID]) -> Update:
+    """The statement that sets the links of these contacts' orders. Orders not paid get none."""
     paid = ORDERS.status == OrderStatus.paid
     # Paid orders are a partition of their own: the neighbours are paid orders only.
     over = {
         "partition_by": (ORDERS.contact_id, ORDERS.status),
         "order_by": (ORDERS.ordered_at, ORDERS.id),
     }
-    scope = [ORDERS.workspace_id == workspace_id]
-    if contact_ids is not None:
-        scope.append(ORDERS.contact_id.in_(contact_ids))
+    scope = [ORDERS.workspace_id == workspace_id, ORDERS.contact_id.in_(contact_ids)]
     links = (
         select(
             ORDERS.id,

@@ -184,7 +184,7 @@ async def shop(app: FastAPI) -> uuid.UUID:
         await session.execute(insert(Campaign), campaigns)
         await session.execute(insert(Contact), contacts)
         await session.execute(insert(Order), _orders(ws, contacts, rng))
-        await session.execute(relink(ws, None))
+        await session.execute(relink(ws, [c["id"] for c in contacts]))
         for model, rows in _others(ws, contacts).items():
             await session.execute(insert(model), rows)
         await session.execute(insert(Deal), await _deals(session, ws, contacts))

@@ -12,11 +12,15 @@ from typing import Any
 from pydantic import TypeAdapter, ValidationError
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.bootstrap import bootstrap, create_workspace
 from app.core import migrate
 from app.core.config import Settings, get_settings
 from app.core.currency import CurrencyCode
 from app.core.db import open_database
 from app.core.security import Role
+from app.main import create_app
+from app.webhooks.worker import serve as serve_worker
+from app.workspaces.service import issue_key, workspace_exists
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -78,7 +82,7 @@ def _serve(settings: Settings, args: argparse.Namespace) -> None:
     import uvicorn
 
     migrate.upgrade(settings.database_url)
-    key = _in_transaction(settings, _bootstrap)
+    key = _in_transaction(settings, lambda session: bootstrap(session, settings))
     if key:
         print(
             "Created the workspace `default` on this empty database.\n"
@@ -101,41 +105,28 @@ def _serve(settings: Settings, args: argparse.Namespace) -> None:
 
 
 def _worker(settings: Settings, args: argparse.Namespace) -> None:
-    from app.webhooks.worker import serve
-
     logging.basicConfig(
         level=settings.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
-    asyncio.run(serve(settings))
-
-
-async def _bootstrap(session: AsyncSession) -> str | None:
-    from app.workspaces.service import bootstrap
-
-    return await bootstrap(session)
+    asyncio.run(serve_worker(settings))
 
 
 def _create_workspace(settings: Settings, args: argparse.Namespace) -> None:
-    from app.workspaces.service import create_workspace
-
     try:
         currency = TypeAdapter(CurrencyCode).validate_python(args.currency)
     except ValidationError as exc:
         raise ValueError(f"--currency: {exc.errors()[0]['msg']}") from exc
 
     async def create(session: AsyncSession) -> dict[str, str]:
-        workspace, key = await create_workspace(session, args.name, currency)
+        workspace, key = await create_workspace(session, args.name, currency, settings)
         return {"workspace_id": str(workspace.id), "api_key": key}
 
     _report(_in_transaction(settings, create), args.json)
 
 
 def _create_api_key(settings: Settings, args: argparse.Namespace) -> None:
-    from app.workspaces.models import Workspace
-    from app.workspaces.service import issue_key
-
     async def create(session: AsyncSession) -> dict[str, str]:
-        if await session.get(Workspace, args.workspace) is None:
+        if not await workspace_exists(session, args.workspace):
             raise LookupError(f"no workspace with id {args.workspace}")
         record, key = await issue_key(session, args.workspace, Role(args.role), args.name)
         return {"id": str(record.id), "role": record.role.value, "api_key": key}
@@ -144,8 +135,6 @@ def _create_api_key(settings: Settings, args: argparse.Namespace) -> None:
 
 
 def _openapi(settings: Settings, args: argparse.Namespace) -> None:
-    from app.main import create_app
-
     document = json.dumps(create_app(settings).openapi(), indent=2, ensure_ascii=False) + "\n"
     if args.output:
         with open(args.output, "w", encoding="utf-8") as out:

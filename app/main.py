@@ -83,12 +83,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.settings = settings
     app.state.key_cache = KeyCache(settings.auth_cache_seconds)
     install_problem_handlers(app)
-    app.add_middleware(
-        BodySizeLimit,
-        limit=settings.max_body_bytes,
-        large_limit=settings.max_batch_body_bytes,
-        large_suffixes=("/batch/upsert",),
-    )
+    app.add_middleware(BodySizeLimit, settings=settings)
     install_openapi(app)
     if settings.cors_origins:
         app.add_middleware(

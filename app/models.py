@@ -4,14 +4,13 @@ from app.campaigns.models import Campaign, SpendEntry
 from app.companies.models import Company
 from app.contacts.models import Contact
 from app.core.db import Base
-from app.deals.models import Deal, DealStageChange
-from app.events.models import Event
+from app.events.models import Event, EventCounter
 from app.exchange_rates.models import ExchangeRate
 from app.feedback.models import Feedback
 from app.idempotency.models import IdempotencyKey
 from app.interactions.models import Interaction
 from app.orders.models import Order
-from app.pipelines.models import Pipeline, PipelineStage
+from app.sales.models import Deal, DealStageChange, Pipeline, PipelineStage
 from app.tasks.models import Task
 from app.webhooks.models import WebhookAttempt, WebhookDelivery, WebhookEndpoint
 from app.workspaces.models import ApiKey, Workspace
@@ -25,6 +24,7 @@ __all__ = [
     "Deal",
     "DealStageChange",
     "Event",
+    "EventCounter",
     "ExchangeRate",
     "Feedback",
     "IdempotencyKey",

@@ -11,9 +11,9 @@ import time
 import httpx
 import uvloop
 
+from app.bootstrap import create_workspace
 from app.core.config import Settings
 from app.core.db import open_database
-from app.workspaces.service import create_workspace
 from bench.common import RESULTS, fresh_postgres, server
 
 ITEMS = 1000

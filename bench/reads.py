@@ -12,12 +12,12 @@ from datetime import timedelta
 import uvloop
 from sqlalchemy import insert
 
+from app.bootstrap import create_workspace
 from app.contacts.models import Contact
 from app.core.config import Settings
 from app.core.db import open_database
 from app.core.search import search_text
 from app.core.types import new_id, utcnow
-from app.workspaces.service import create_workspace
 from bench import load
 from bench.common import RESULTS, fresh_postgres, server
 

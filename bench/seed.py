@@ -23,10 +23,10 @@ from typing import Any
 
 import asyncpg
 
+from app.bootstrap import create_workspace
 from app.core.config import Settings
 from app.core.db import open_database
 from app.core.types import new_id
-from app.workspaces.service import create_workspace
 
 START = datetime(2023, 7, 1, tzinfo=UTC)
 END = datetime(2026, 7, 1, tzinfo=UTC)

@@ -25,11 +25,12 @@ import httpx
 import pytest
 from fastapi import FastAPI
 
+from app.bootstrap import create_workspace
 from app.core import migrate
 from app.core.config import Settings
 from app.core.security import Role
 from app.main import create_app
-from app.workspaces.service import create_workspace, issue_key
+from app.workspaces.service import issue_key
 
 BACKENDS = ("sqlite", "postgresql")
 PG_ADMIN_URL = os.environ.get(

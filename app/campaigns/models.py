@@ -1,21 +1,13 @@
 from datetime import date, datetime
 from decimal import Decimal
-from enum import StrEnum
 
 from sqlalchemy import CHAR, Date, Index, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
+from app.campaigns.schemas import CampaignStatus, SpendCategory
 from app.core.db import Base
 from app.core.models import WorkspaceScoped, enum_column
 from app.core.types import Money, UTCDateTime
-
-
-class CampaignStatus(StrEnum):
-    planned = "planned"
-    active = "active"
-    paused = "paused"
-    completed = "completed"
-    cancelled = "cancelled"
 
 
 class Campaign(WorkspaceScoped, Base):
@@ -44,11 +36,6 @@ class Campaign(WorkspaceScoped, Base):
     currency: Mapped[str] = mapped_column(CHAR(3))
     # The cost in the workspace's base currency at the rate of the start day (UTC).
     cost_base: Mapped[Decimal] = mapped_column(Money())
-
-
-class SpendCategory(StrEnum):
-    marketing = "marketing"
-    sales = "sales"
 
 
 class SpendEntry(WorkspaceScoped, Base):

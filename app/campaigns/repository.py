@@ -1,7 +1,4 @@
-import uuid
 from types import MappingProxyType
-
-from sqlalchemy import select
 
 from app.campaigns.models import Campaign, SpendEntry
 from app.campaigns.schemas import (
@@ -15,10 +12,12 @@ from app.core.repository import BASE, Repository
 from app.core.rows import Conditions, Row
 
 
-class CampaignRepository(Repository[Campaign]):
+class CampaignRepository(Repository):
     model = Campaign
     read_fields = CAMPAIGN_FIELDS
     resource = "campaign"
+    permission = "campaigns"
+    noun = "campaign"
     money_fields = MappingProxyType({"cost": "currency", "cost_base": BASE})
 
     async def find(self, f: CampaignFilters) -> tuple[list[Row], str | None]:
@@ -34,18 +33,13 @@ class CampaignRepository(Repository[Campaign]):
         self.in_time_ranges(where, f)
         return where
 
-    async def existing(self, ids: set[uuid.UUID]) -> set[uuid.UUID]:
-        """Which of these ids are campaigns of this workspace."""
-        query = select(self.c.id).where(
-            self.c.workspace_id == self.workspace_id, self.c.id.in_(ids)
-        )
-        return set((await self.session.scalars(query)).all())
 
-
-class SpendRepository(Repository[SpendEntry]):
+class SpendRepository(Repository):
     model = SpendEntry
     read_fields = SPEND_FIELDS
     resource = "spend_entry"
+    permission = "spend"
+    noun = "spend entry"
     money_fields = MappingProxyType({"amount": "currency", "amount_base": BASE})
 
     async def find(self, f: SpendFilters) -> tuple[list[Row], str | None]:

@@ -17,10 +17,10 @@ from app.campaigns.schemas import (
     SpendUpdate,
 )
 from app.campaigns.service import CampaignService, SpendService
+from app.context import reader, writer
 from app.core.openapi import problems
 from app.core.responses import no_content, page_response, record_response
 from app.routing import api_router
-from app.workspaces.auth import reader, writer
 
 campaigns = api_router("/campaigns", tags=["campaigns"])
 spend = api_router("/spend", tags=["spend"])

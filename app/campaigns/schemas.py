@@ -5,9 +5,22 @@ from enum import StrEnum
 
 from pydantic import BaseModel, Field
 
-from app.campaigns.models import CampaignStatus, SpendCategory
 from app.core.currency import Amount, CurrencyCode
 from app.core.schemas import Input, Page, RecordListQuery, Text, Timestamp, not_null
+
+
+class CampaignStatus(StrEnum):
+    planned = "planned"
+    active = "active"
+    paused = "paused"
+    completed = "completed"
+    cancelled = "cancelled"
+
+
+class SpendCategory(StrEnum):
+    marketing = "marketing"
+    sales = "sales"
+
 
 Channel = Text(32)
 Currency = Field(None, description="Default: the workspace's base currency.")

@@ -1,9 +1,16 @@
+"""Campaigns and spend entries: what sales and marketing cost.
+
+Amounts are converted into the workspace's base currency once, when they are written, at the
+rate valid on their day (a campaign's start, an entry's day), and again only when the amount,
+its currency or that day really change: closing a campaign, or sending a field again with the
+same value, leaves its base-currency cost as it was, whatever rates were corrected since.
+"""
+
 import uuid
 from datetime import UTC, date
 from decimal import Decimal
 from typing import Any
 
-from app.campaigns.models import Campaign, SpendEntry
 from app.campaigns.repository import CampaignRepository, SpendRepository
 from app.campaigns.schemas import (
     CampaignCreate,
@@ -13,11 +20,15 @@ from app.campaigns.schemas import (
     SpendFilters,
     SpendUpdate,
 )
+from app.core import links
 from app.core.currency import quantize, too_precise
-from app.core.errors import RuleViolation, field_error, not_found
+from app.core.errors import RuleViolation, field_error
 from app.core.rows import Row
 from app.core.scope import Scope
 from app.exchange_rates.service import ExchangeRateService, no_rate
+
+CAMPAIGN_PRICE = ("cost", "currency", "started_at")
+SPEND_PRICE = ("amount", "currency", "incurred_on")
 
 
 class CampaignService:
@@ -26,10 +37,7 @@ class CampaignService:
         self.campaigns = CampaignRepository(scope)
 
     async def get(self, campaign_id: uuid.UUID) -> Row:
-        row = await self.campaigns.get_row(campaign_id)
-        if row is None:
-            raise not_found("campaign", campaign_id)
-        return row
+        return await self.campaigns.get_or_404(campaign_id)
 
     async def find(self, filters: CampaignFilters) -> tuple[list[Row], str | None]:
         return await self.campaigns.find(filters)
@@ -42,55 +50,33 @@ class CampaignService:
     ) -> list[dict[str, str]]:
         """The (pointer, campaign id) pairs whose campaign this workspace does not have, as
         problem errors; one query for them all."""
-        ids = {campaign_id for _, campaign_id in references if campaign_id is not None}
-        missing = ids - await self.campaigns.existing(ids) if ids else set()
-        return [
-            field_error(pointer, f"No campaign with id {campaign_id} exists in this workspace.")
-            for pointer, campaign_id in references
-            if campaign_id in missing
-        ]
+        return await self.campaigns.check_references(references)
 
     async def create(self, data: CampaignCreate) -> dict[str, Any]:
         values = _in_utc(data.model_dump())
         values["currency"] = values["currency"] or self.scope.principal.currency
+        _check_period(values)
         values["cost_base"] = await self._cost_base(values)
-        campaign = await self.campaigns.add(Campaign(**values))
-        return self.campaigns.snapshot(campaign)
+        campaign = await self.campaigns.insert(self.campaigns.new(values))
+        return self.campaigns.view(campaign)
 
     async def update(self, campaign_id: uuid.UUID, data: CampaignUpdate) -> dict[str, Any]:
-        campaign = await self._load(campaign_id)
-        changes = _in_utc(data.model_dump(exclude_unset=True))
-        if changes.keys() & {"cost", "currency", "started_at", "ended_at"}:
-            values = {**self.campaigns.snapshot(campaign), **changes}
-            changes["cost_base"] = await self._cost_base(values)
-        await self.campaigns.update(campaign, changes)
-        return self.campaigns.snapshot(campaign)
+        campaign = await self.campaigns.load_target(campaign_id)
+        after = {**campaign, **_in_utc(data.model_dump(exclude_unset=True))}
+        _check_period(after)
+        if repriced(campaign, after, CAMPAIGN_PRICE):
+            after["cost_base"] = await self._cost_base(after)
+        return self.campaigns.view(await self.campaigns.save(campaign, after))
 
     async def delete(self, campaign_id: uuid.UUID) -> None:
         """Delete the campaign; the contacts it brought stay, no longer linked to it."""
-        # Imported here: contacts depend on campaigns, not the other way round.
-        from app.contacts.repository import ContactRepository
-
-        campaign = await self._load(campaign_id)
-        contacts = ContactRepository(self.scope)
-        await contacts.update_where(
-            contacts.c.acquisition_campaign_id == campaign_id, {"acquisition_campaign_id": None}
-        )
-        await self.campaigns.delete(campaign)
+        campaign = await self.campaigns.load_target(campaign_id, for_delete=True)
+        await links.release(self.scope, "campaigns", campaign_id, cascade=False)
+        await self.campaigns.remove(campaign)
 
     async def _cost_base(self, values: dict[str, Any]) -> Decimal:
-        ended = values.get("ended_at")
-        if ended is not None and ended < values["started_at"]:
-            detail = "A campaign cannot end before it starts."
-            raise RuleViolation(detail, errors=[field_error("/ended_at", detail)])
         day = values["started_at"].astimezone(UTC).date()
         return await in_base(self.scope, values["cost"], values["currency"], day, "/cost")
-
-    async def _load(self, campaign_id: uuid.UUID) -> Campaign:
-        campaign = await self.campaigns.load(campaign_id, for_update=True)
-        if campaign is None:
-            raise not_found("campaign", campaign_id)
-        return campaign
 
 
 class SpendService:
@@ -99,10 +85,7 @@ class SpendService:
         self.spend = SpendRepository(scope)
 
     async def get(self, entry_id: uuid.UUID) -> Row:
-        row = await self.spend.get_row(entry_id)
-        if row is None:
-            raise not_found("spend entry", entry_id)
-        return row
+        return await self.spend.get_or_404(entry_id)
 
     async def find(self, filters: SpendFilters) -> tuple[list[Row], str | None]:
         return await self.spend.find(filters)
@@ -111,32 +94,34 @@ class SpendService:
         values = data.model_dump()
         values["currency"] = values["currency"] or self.scope.principal.currency
         values["amount_base"] = await self._amount_base(values)
-        entry = await self.spend.add(SpendEntry(**values))
-        return self.spend.snapshot(entry)
+        return self.spend.view(await self.spend.insert(self.spend.new(values)))
 
     async def update(self, entry_id: uuid.UUID, data: SpendUpdate) -> dict[str, Any]:
-        entry = await self._load(entry_id)
-        changes = data.model_dump(exclude_unset=True)
-        if changes.keys() & {"amount", "currency", "incurred_on"}:
-            changes["amount_base"] = await self._amount_base(
-                {**self.spend.snapshot(entry), **changes}
-            )
-        await self.spend.update(entry, changes)
-        return self.spend.snapshot(entry)
+        entry = await self.spend.load_target(entry_id)
+        after = {**entry, **data.model_dump(exclude_unset=True)}
+        if repriced(entry, after, SPEND_PRICE):
+            after["amount_base"] = await self._amount_base(after)
+        return self.spend.view(await self.spend.save(entry, after))
 
     async def delete(self, entry_id: uuid.UUID) -> None:
-        await self.spend.delete(await self._load(entry_id))
+        await self.spend.remove(await self.spend.load_target(entry_id, for_delete=True))
 
     async def _amount_base(self, values: dict[str, Any]) -> Decimal:
         return await in_base(
             self.scope, values["amount"], values["currency"], values["incurred_on"], "/amount"
         )
 
-    async def _load(self, entry_id: uuid.UUID) -> SpendEntry:
-        entry = await self.spend.load(entry_id, for_update=True)
-        if entry is None:
-            raise not_found("spend entry", entry_id)
-        return entry
+
+def repriced(before: Row, after: Row, fields: tuple[str, ...]) -> bool:
+    """Whether a field its base-currency amount is computed from really changed."""
+    return any(after[name] != before[name] for name in fields)
+
+
+def _check_period(values: dict[str, Any]) -> None:
+    ended = values.get("ended_at")
+    if ended is not None and ended < values["started_at"]:
+        detail = "A campaign cannot end before it starts."
+        raise RuleViolation(detail, errors=[field_error("/ended_at", detail)])
 
 
 def _in_utc(values: dict[str, Any]) -> dict[str, Any]:

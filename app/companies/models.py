@@ -1,25 +1,13 @@
-from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import Index, String, Text, UniqueConstraint, event
+from sqlalchemy import Index, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
+from app.companies.schemas import CompanySize
 from app.core.db import Base
 from app.core.models import WorkspaceScoped, enum_column, pg_only
 from app.core.search import search_text
 from app.core.types import JSONType
-
-
-class CompanySize(StrEnum):
-    """Head-count bands, as most CRMs and LinkedIn use them."""
-
-    s1_10 = "1-10"
-    s11_50 = "11-50"
-    s51_200 = "51-200"
-    s201_500 = "201-500"
-    s501_1000 = "501-1000"
-    s1001_5000 = "1001-5000"
-    s5001_plus = "5001+"
 
 
 class Company(WorkspaceScoped, Base):
@@ -57,12 +45,5 @@ class Company(WorkspaceScoped, Base):
 
     @staticmethod
     def derived(values: dict[str, Any]) -> dict[str, Any]:
-        """Columns computed from the others, for writes that bypass the ORM (batches)."""
+        """Columns computed from the others (the rules set them on every write)."""
         return {"search_text": search_text(values.get("name"), values.get("domain"))}
-
-
-@event.listens_for(Company, "before_insert")
-@event.listens_for(Company, "before_update")
-def _refresh_derived(_mapper: Any, _conn: Any, company: Company) -> None:
-    for name, value in Company.derived(company.__dict__).items():
-        setattr(company, name, value)

@@ -1,7 +1,3 @@
-import uuid
-
-from sqlalchemy import select
-
 from app.companies.models import Company
 from app.companies.schemas import READ_FIELDS, CompanyFilters
 from app.core.pagination import keyset
@@ -10,11 +6,13 @@ from app.core.rows import Conditions, Row
 from app.core.search import contains, like_pattern
 
 
-class CompanyRepository(Repository[Company]):
+class CompanyRepository(Repository):
     model = Company
     read_fields = READ_FIELDS
     unique_fields = ("external_id",)
     resource = "company"
+    permission = "companies"
+    noun = "company"
 
     async def find(self, f: CompanyFilters) -> tuple[list[Row], str | None]:
         ks = keyset(f.sort, self.c, self.c.id)
@@ -34,10 +32,3 @@ class CompanyRepository(Repository[Company]):
         where.add("q", like_pattern(f.q), lambda p: contains(self.c.search_text, p))
         self.in_time_ranges(where, f)
         return where
-
-    async def existing(self, ids: set[uuid.UUID]) -> set[uuid.UUID]:
-        """Which of these ids are companies of this workspace."""
-        query = select(self.c.id).where(
-            self.c.workspace_id == self.workspace_id, self.c.id.in_(ids)
-        )
-        return set((await self.session.scalars(query)).all())

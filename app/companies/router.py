@@ -13,18 +13,15 @@ from app.companies.schemas import (
     CompanyUpdate,
 )
 from app.companies.service import CompanyService
-from app.contacts.schemas import ContactFilters, ContactPage
-from app.contacts.service import ContactService
+from app.context import reader, writer
 from app.core.openapi import problems
 from app.core.responses import json_response, no_content, page_response, record_response
 from app.core.schemas import BatchResult, batch_result
 from app.routing import api_router
-from app.workspaces.auth import reader, writer
 
 router = api_router("/companies", tags=["companies"])
 Reader = Annotated[CompanyService, reader(CompanyService, "companies")]
 Writer = Annotated[CompanyService, writer(CompanyService, "companies")]
-ContactReader = Annotated[ContactService, reader(ContactService, "contacts")]
 
 
 @router.get("", operation_id="list_companies", response_model=CompanyPage)
@@ -91,17 +88,3 @@ async def delete_company(service: Writer, company_id: uuid.UUID) -> Response:
     """Delete a company. Its contacts are kept and no longer linked to it."""
     await service.delete(company_id)
     return no_content()
-
-
-@router.get(
-    "/{company_id}/contacts",
-    operation_id="list_company_contacts",
-    response_model=ContactPage,
-    responses=problems(404),
-)
-async def list_company_contacts(
-    service: ContactReader, company_id: uuid.UUID, filters: Annotated[ContactFilters, Query()]
-) -> Response:
-    """List the contacts of a company, with the same filters and sorting as `/contacts`."""
-    data, cursor = await service.list_for_company(company_id, filters)
-    return page_response(data, cursor)

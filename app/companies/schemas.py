@@ -5,7 +5,6 @@ from typing import Annotated, Any
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
-from app.companies.models import CompanySize
 from app.core.batch import MAX_ITEMS
 from app.core.schemas import CustomFields, Input, Page, RecordListQuery, Text, not_null
 
@@ -21,6 +20,18 @@ Domain = Annotated[
 Industry = Text(100)
 Owner = Text(64)
 ExternalId = Annotated[Text(128), Field(description="The record's id in your ERP or shop.")]
+
+
+class CompanySize(StrEnum):
+    """Head-count bands, as most CRMs and LinkedIn use them."""
+
+    s1_10 = "1-10"
+    s11_50 = "11-50"
+    s51_200 = "51-200"
+    s201_500 = "201-500"
+    s501_1000 = "501-1000"
+    s1001_5000 = "1001-5000"
+    s5001_plus = "5001+"
 
 
 class CompanyCreate(Input):

@@ -1,7 +1,6 @@
 import uuid
 from datetime import datetime
 from decimal import Decimal
-from enum import StrEnum
 from typing import Any
 
 from sqlalchemy import (
@@ -11,22 +10,15 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
-    event,
     text,
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
+from app.contacts.schemas import LifecycleStage
 from app.core.db import Base
 from app.core.models import WorkspaceScoped, enum_column, pg_only
 from app.core.search import search_text
 from app.core.types import JSONType, Money, UTCDateTime, Uuid
-
-
-class LifecycleStage(StrEnum):
-    lead = "lead"
-    prospect = "prospect"
-    customer = "customer"
-    churned = "churned"
 
 
 class Contact(WorkspaceScoped, Base):
@@ -104,7 +96,7 @@ class Contact(WorkspaceScoped, Base):
 
     @staticmethod
     def derived(values: dict[str, Any]) -> dict[str, Any]:
-        """Columns computed from the others, for writes that bypass the ORM (batches)."""
+        """Columns computed from the others (the rules set them on every write)."""
         return {
             "search_text": search_text(
                 values.get("first_name"),
@@ -113,10 +105,3 @@ class Contact(WorkspaceScoped, Base):
                 phone=values.get("phone"),
             )
         }
-
-
-@event.listens_for(Contact, "before_insert")
-@event.listens_for(Contact, "before_update")
-def _refresh_derived(_mapper: Any, _conn: Any, contact: Contact) -> None:
-    for name, value in Contact.derived(contact.__dict__).items():
-        setattr(contact, name, value)

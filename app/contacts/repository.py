@@ -1,34 +1,35 @@
 import uuid
+from collections.abc import Mapping
 from types import MappingProxyType
 from typing import Any
 
-from sqlalchemy import (
-    BindParameter,
-    ColumnElement,
-    and_,
-    exists,
-    func,
-    select,
-    type_coerce,
-    update,
-)
+from sqlalchemy import BindParameter, ColumnElement, and_, exists, func, select, type_coerce
 from sqlalchemy.dialects.postgresql import JSONB
 
-from app.contacts.models import Contact, LifecycleStage
-from app.contacts.schemas import READ_FIELDS, ContactFilters
+from app.contacts.models import Contact
+from app.contacts.schemas import READ_FIELDS, ContactFilters, LifecycleStage
+from app.core import links
+from app.core.bulk import update_rows
+from app.core.links import OnDelete
 from app.core.pagination import keyset
 from app.core.repository import BASE, Repository
 from app.core.rows import Conditions, Row
 from app.core.search import contains, like_pattern
-from app.interactions.models import Interaction
-from app.orders.models import Order, OrderStatus
+
+# The rollups other features keep on a contact: its paid orders (the orders feature) and its
+# latest interaction (the interactions feature). Not client-written; they move neither the
+# contact's version nor the feed (the order's or interaction's own event tells).
+ORDER_ROLLUPS = ("first_order_at", "last_order_at", "orders_count", "lifetime_revenue")
+INTERACTION_ROLLUPS = ("last_interaction_at",)
 
 
-class ContactRepository(Repository[Contact]):
+class ContactRepository(Repository):
     model = Contact
     read_fields = READ_FIELDS
     unique_fields = ("email", "external_id")
     resource = "contact"
+    permission = "contacts"
+    noun = "contact"
     money_fields = MappingProxyType({"lifetime_revenue": BASE})
 
     async def find(self, f: ContactFilters) -> tuple[list[Row], str | None]:
@@ -70,36 +71,13 @@ class ContactRepository(Repository[Contact]):
         where.add("lifetime_revenue_min", f.lifetime_revenue_min, lambda p: revenue >= p)
         where.add("lifetime_revenue_max", f.lifetime_revenue_max, lambda p: revenue <= p)
 
-    async def existing(self, ids: set[uuid.UUID]) -> set[uuid.UUID]:
-        """Which of these ids are contacts of this workspace."""
-        query = select(self.c.id).where(
-            self.c.workspace_id == self.workspace_id, self.c.id.in_(ids)
-        )
-        return set((await self.session.scalars(query)).all())
-
-    async def refresh_order_rollups(self, contact_ids: set[uuid.UUID]) -> None:
-        """Recompute the contacts' order rollups from their paid orders (like
-        last_interaction_at: neither their version nor the feed moves; the order's event tells)."""
-        orders = Order.__table__.c
-        paid = select().where(
-            orders.workspace_id == self.c.workspace_id,
-            orders.contact_id == self.c.id,
-            orders.status == OrderStatus.paid,
-        )
-
-        def of(aggregate: Any) -> Any:
-            return paid.add_columns(aggregate).scalar_subquery()
-
-        await self.session.execute(
-            update(self.table)
-            .where(self.c.workspace_id == self.workspace_id, self.c.id.in_(contact_ids))
-            .values(
-                first_order_at=of(func.min(orders.ordered_at)),
-                last_order_at=of(func.max(orders.ordered_at)),
-                orders_count=of(func.count()),
-                lifetime_revenue=of(func.coalesce(func.sum(orders.total_base), 0)),
-            )
-        )
+    async def set_rollups(self, values: Mapping[uuid.UUID, Mapping[str, Any]]) -> None:
+        """Write rollup columns of these contacts (locked by the caller), one statement."""
+        rows = [
+            {"workspace_id": self.workspace_id, "id": contact_id, **columns}
+            for contact_id, columns in values.items()
+        ]
+        await update_rows(self.session, self.table, rows, key=("workspace_id", "id"))
 
     async def make_customers(self, contact_ids: set[uuid.UUID]) -> int:
         """Leads and prospects among these contacts become customers: a real change, with a new
@@ -110,23 +88,6 @@ class ContactRepository(Repository[Contact]):
         return await self.update_where(
             and_(c.id.in_(contact_ids), c.lifecycle_stage.in_(early)),
             {"lifecycle_stage": LifecycleStage.customer},
-        )
-
-    async def refresh_last_interaction(self, contact_ids: set[uuid.UUID]) -> None:
-        """Recompute the contacts' `last_interaction_at` from their interactions (a rollup:
-        it moves neither their version nor the feed; the interaction's own event tells)."""
-        latest = (
-            select(func.max(Interaction.occurred_at))
-            .where(
-                Interaction.workspace_id == self.c.workspace_id,
-                Interaction.contact_id == self.c.id,
-            )
-            .scalar_subquery()
-        )
-        await self.session.execute(
-            update(self.table)
-            .where(self.c.workspace_id == self.workspace_id, self.c.id.in_(contact_ids))
-            .values(last_interaction_at=latest)
         )
 
     @property
@@ -143,3 +104,13 @@ class ContactRepository(Repository[Contact]):
         # SQLite has no JSON index: test the tags of the workspace's rows.
         values = func.json_each(self.c.tags).table_valued("value")
         return exists(select(values.c.value).where(values.c.value == tag))
+
+
+# Contacts outlive the company they work for and the campaign that brought them.
+links.declare(ContactRepository, parent="companies", column="company_id", on_delete=OnDelete.unlink)
+links.declare(
+    ContactRepository,
+    parent="campaigns",
+    column="acquisition_campaign_id",
+    on_delete=OnDelete.unlink,
+)

@@ -14,13 +14,15 @@ from app.contacts.schemas import (
     ContactUpdate,
 )
 from app.contacts.service import ContactService
+from app.context import reader, writer
 from app.core.openapi import problems
 from app.core.responses import json_response, no_content, page_response, record_response
 from app.core.schemas import BatchResult, batch_result
 from app.routing import api_router
-from app.workspaces.auth import reader, writer
 
 router = api_router("/contacts", tags=["contacts"])
+# A company's contacts are a list of contacts: the contacts feature serves it.
+companies = api_router("/companies", tags=["companies"])
 Reader = Annotated[ContactService, reader(ContactService, "contacts")]
 Writer = Annotated[ContactService, writer(ContactService, "contacts")]
 
@@ -101,3 +103,17 @@ async def delete_contact(
     """Delete a contact; one with history needs `cascade=true`, which deletes that too."""
     await service.delete(contact_id, cascade=cascade)
     return no_content()
+
+
+@companies.get(
+    "/{company_id}/contacts",
+    operation_id="list_company_contacts",
+    response_model=ContactPage,
+    responses=problems(404),
+)
+async def list_company_contacts(
+    service: Reader, company_id: uuid.UUID, filters: Annotated[ContactFilters, Query()]
+) -> Response:
+    """List the contacts of a company, with the same filters and sorting as `/contacts`."""
+    data, cursor = await service.list_for_company(company_id, filters)
+    return page_response(data, cursor)

@@ -6,7 +6,6 @@ from typing import Annotated, Any
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, EmailStr, Field
 
-from app.contacts.models import LifecycleStage
 from app.core.batch import MAX_ITEMS
 from app.core.schemas import (
     CustomFields,
@@ -19,6 +18,14 @@ from app.core.schemas import (
     Timestamp,
     not_null,
 )
+
+
+class LifecycleStage(StrEnum):
+    lead = "lead"
+    prospect = "prospect"
+    customer = "customer"
+    churned = "churned"
+
 
 Name = Text(100)
 Phone = Annotated[Text(40, pattern=r"^[0-9+()./\- ]{3,40}$"), Field(examples=["+1 555 0100"])]

@@ -1,11 +1,19 @@
+"""Contacts: the people of the customer record, and what other features keep on them.
+
+One set of rules for every write (`RULES`): a create, a PATCH and each item of a batch upsert
+apply the same `apply` and check their references the same way. Other features reach contacts
+through this service only: they lock the contacts they write about (`lock`, in id order, before
+their own rows), keep their rollups on them (`set_rollups`) and make customers of them.
+"""
+
 import uuid
-from decimal import Decimal
+from collections.abc import Collection, Mapping
 from typing import Any
 
 from app.campaigns.service import CampaignService
 from app.companies.service import CompanyService
-from app.contacts.models import Contact, LifecycleStage
-from app.contacts.repository import ContactRepository
+from app.contacts.models import Contact
+from app.contacts.repository import INTERACTION_ROLLUPS, ORDER_ROLLUPS, ContactRepository
 from app.contacts.schemas import (
     ContactBatchItem,
     ContactCreate,
@@ -13,9 +21,9 @@ from app.contacts.schemas import (
     ContactMatch,
     ContactUpdate,
 )
-from app.core.batch import ItemResult, Upsert, upsert
-from app.core.errors import Conflict, RuleViolation, field_error, not_found
-from app.core.repository import to_dict
+from app.core import links
+from app.core.batch import ItemResult, Rules, refuse, upsert
+from app.core.errors import RuleViolation, field_error, not_found
 from app.core.rows import Conditions, Row
 from app.core.schemas import merge_custom_fields
 from app.core.scope import Scope
@@ -30,11 +38,10 @@ class ContactService:
         self.companies = CompanyService(scope)
         self.campaigns = CampaignService(scope)
 
+    # Reads ------------------------------------------------------------------------------------
+
     async def get(self, contact_id: uuid.UUID) -> Row:
-        row = await self.contacts.get_row(contact_id)
-        if row is None:
-            raise not_found("contact", contact_id)
-        return row
+        return await self.contacts.get_or_404(contact_id)
 
     async def find(self, filters: ContactFilters) -> tuple[list[Row], str | None]:
         return await self.contacts.find(filters)
@@ -54,71 +61,57 @@ class ContactService:
         if not await self.contacts.exists(contact_id):
             raise not_found("contact", contact_id)
 
+    # For the features that write about contacts -----------------------------------------------
+
     async def check_reference(self, contact_id: uuid.UUID | None, pointer: str) -> None:
         await self.contacts.check_reference(contact_id, pointer)
-
-    async def make_customer(self, contact_id: uuid.UUID) -> None:
-        """Make the contact a customer, unless it is one already (a recorded change)."""
-        contact = await self.contacts.load(contact_id, for_update=True)
-        if contact is not None and contact.lifecycle_stage != LifecycleStage.customer:
-            await self.contacts.update(contact, {"lifecycle_stage": LifecycleStage.customer})
 
     async def check_references(
         self, references: list[tuple[str, uuid.UUID | None]]
     ) -> list[dict[str, str]]:
         """The (pointer, contact id) pairs whose contact this workspace does not have, as
         problem errors; one query for them all."""
-        ids = {contact_id for _, contact_id in references if contact_id is not None}
-        missing = ids - await self.contacts.existing(ids) if ids else set()
-        return [
-            field_error(pointer, f"No contact with id {contact_id} exists in this workspace.")
-            for pointer, contact_id in references
-            if contact_id in missing
-        ]
+        return await self.contacts.check_references(references)
 
-    async def orders_changed(self, touched: set[uuid.UUID], paid: set[uuid.UUID]) -> None:
-        """After orders were written: recompute the order rollups of the `touched` contacts,
-        and make customers of the leads and prospects among `paid` (contacts that have just
-        got a paid order)."""
-        if touched:
-            await self.contacts.refresh_order_rollups(touched)
-        if paid:
-            await self.contacts.make_customers(paid)
+    async def lock(self, contact_ids: Collection[uuid.UUID]) -> set[uuid.UUID]:
+        """Lock these contacts (those that exist), in id order, before a write about them:
+        their rollups and lifecycle are computed under that lock, so none is lost."""
+        return set(await self.contacts.lock(contact_ids))
 
-    async def refresh_last_interaction(self, *contact_ids: uuid.UUID | None) -> None:
-        ids = {contact_id for contact_id in contact_ids if contact_id is not None}
-        if ids:
-            await self.contacts.refresh_last_interaction(ids)
+    async def lock_one(self, contact_id: uuid.UUID, pointer: str) -> None:
+        """Lock the contact a record is about to point at; 422 if there is none."""
+        if not await self.lock([contact_id]):
+            detail = f"No contact with id {contact_id} exists in this workspace."
+            raise RuleViolation(detail, errors=[field_error(pointer, detail)])
+
+    async def set_order_rollups(self, rollups: Mapping[uuid.UUID, Mapping[str, Any]]) -> None:
+        """The order rollups of locked contacts, from their paid orders (the orders feature
+        computes them): first_order_at, last_order_at, orders_count, lifetime_revenue."""
+        await self.contacts.set_rollups(_only(rollups, ORDER_ROLLUPS))
+
+    async def set_last_interaction(self, rollups: Mapping[uuid.UUID, Mapping[str, Any]]) -> None:
+        """The latest interaction of locked contacts (the interactions feature computes it)."""
+        await self.contacts.set_rollups(_only(rollups, INTERACTION_ROLLUPS))
+
+    async def make_customers(self, contact_ids: set[uuid.UUID]) -> None:
+        """Leads and prospects among these contacts become customers (recorded changes)."""
+        if contact_ids:
+            await self.contacts.make_customers(contact_ids)
+
+    # Writes -----------------------------------------------------------------------------------
 
     async def create(self, data: ContactCreate) -> dict[str, Any]:
-        values = data.model_dump()
-        values["custom_fields"] = merge_custom_fields({}, values["custom_fields"])
-        _require_identity(values)
-        await self.companies.check_reference(data.company_id, "/company_id")
-        await self.campaigns.check_reference(
-            data.acquisition_campaign_id, "/acquisition_campaign_id"
-        )
-        contact = await self.contacts.add(Contact(**values))
-        return self.contacts.snapshot(contact)
+        changes = data.model_dump()
+        refuse(await self._check_references([("", changes)]))
+        contact = apply(self.contacts.new({}), changes)
+        await self.contacts.insert(contact)
+        return self.contacts.view(contact)
 
     async def update(self, contact_id: uuid.UUID, data: ContactUpdate) -> dict[str, Any]:
-        contact = await self.contacts.load(contact_id, for_update=True)
-        if contact is None:
-            raise not_found("contact", contact_id)
         changes = data.model_dump(exclude_unset=True)
-        if "company_id" in changes:
-            await self.companies.check_reference(changes["company_id"], "/company_id")
-        if "acquisition_campaign_id" in changes:
-            await self.campaigns.check_reference(
-                changes["acquisition_campaign_id"], "/acquisition_campaign_id"
-            )
-        if "custom_fields" in changes:
-            changes["custom_fields"] = merge_custom_fields(
-                contact.custom_fields, changes["custom_fields"]
-            )
-        _require_identity({**to_dict(contact, IDENTIFYING_FIELDS), **changes})
-        await self.contacts.update(contact, changes)
-        return self.contacts.snapshot(contact)
+        refuse(await self._check_references([("", changes)]))
+        contact = await self.contacts.load_target(contact_id)
+        return self.contacts.view(await self.contacts.save(contact, apply(contact, changes)))
 
     async def upsert_batch(
         self, items: list[ContactBatchItem], match: ContactMatch
@@ -130,61 +123,50 @@ class ContactService:
             for i, item in enumerate(changes)
             if item.get(match) is None
         ]
-        errors += await self.companies.check_references(
-            [(f"/items/{i}/company_id", item.get("company_id")) for i, item in enumerate(changes)]
+        errors += await self._check_references(
+            [(f"/items/{i}", item) for i, item in enumerate(changes)]
         )
-        errors += await self.campaigns.check_references(
-            [
-                (f"/items/{i}/acquisition_campaign_id", item.get("acquisition_campaign_id"))
-                for i, item in enumerate(changes)
-            ]
-        )
-        rules = Upsert(defaults=_defaults, apply=_apply, derive=Contact.derived)
-        return await upsert(self.contacts, match, changes, rules, errors)
+        return await upsert(self.contacts, match, changes, RULES, errors)
 
     async def delete(self, contact_id: uuid.UUID, *, cascade: bool = False) -> None:
-        """Delete a contact. With history (interactions, feedback, tasks) this is a 409 unless
-        `cascade`, which deletes the history too. Its deals stay, unlinked; either way nothing
-        is left pointing at it."""
-        # Imported here: the history kinds depend on contacts, not the other way round.
-        from app.timeline import history
+        """Delete a contact. With history (interactions, feedback, tasks, orders) this is a 409
+        unless `cascade`, which deletes the history too; its deals stay, unlinked. Either way
+        nothing is left pointing at it (app/core/links.py)."""
+        contact = await self.contacts.load_target(contact_id, for_delete=True)
+        await links.release(self.scope, "contacts", contact_id, cascade=cascade)
+        await self.contacts.remove(contact)
 
-        contact = await self.contacts.load(contact_id, for_update=True)
-        if contact is None:
-            raise not_found("contact", contact_id)
-        if cascade:
-            await history.erase(self.scope, contact_id)
-        elif counts := await history.count(self.scope, contact_id):
-            described = ", ".join(f"{n} {kind}" for kind, n in counts.items())
-            raise Conflict(
-                f"The contact has history ({described}); delete with `cascade=true` to delete "
-                "it too.",
-                history=counts,
-            )
-        await history.detach(self.scope, contact_id)
-        await self.contacts.delete(contact)
+    async def _check_references(
+        self, items: list[tuple[str, dict[str, Any]]]
+    ) -> list[dict[str, str]]:
+        """The items' company and campaign references that this workspace does not have,
+        checked (and share-locked) in one query per kind; `items` are (pointer prefix,
+        fields)."""
 
+        def pairs(field: str) -> list[tuple[str, uuid.UUID | None]]:
+            return [(f"{prefix}/{field}", item.get(field)) for prefix, item in items]
 
-def _defaults() -> dict[str, Any]:
-    return {
-        "lifecycle_stage": LifecycleStage.lead,
-        "tags": [],
-        "custom_fields": {},
-        "orders_count": 0,
-        "lifetime_revenue": Decimal(0),
-    }
+        errors = await self.companies.check_references(pairs("company_id"))
+        return errors + await self.campaigns.check_references(pairs("acquisition_campaign_id"))
 
 
-def _apply(record: dict[str, Any], changes: dict[str, Any]) -> dict[str, Any]:
-    """A batch item on a contact, with the same rules as PATCH."""
+def apply(record: Row, changes: dict[str, Any]) -> Row:
+    """A contact after a write's fields: custom fields merge (null removes a key), the search
+    text follows the names, and a contact keeps at least one identifying field."""
     if "custom_fields" in changes:
-        changes = {
-            **changes,
-            "custom_fields": merge_custom_fields(record["custom_fields"], changes["custom_fields"]),
-        }
-    record.update(changes)
-    _require_identity(record)
-    return record
+        merged = merge_custom_fields(record["custom_fields"] or {}, changes["custom_fields"])
+        changes = {**changes, "custom_fields": merged}
+    after = {**record, **changes}
+    after.update(Contact.derived(after))
+    _require_identity(after)
+    return after
+
+
+RULES = Rules(defaults=dict, apply=apply)
+
+
+def _only(rollups: Mapping[uuid.UUID, Mapping[str, Any]], names: tuple[str, ...]) -> dict:
+    return {key: {name: values[name] for name in names} for key, values in rollups.items()}
 
 
 def _require_identity(values: dict[str, Any]) -> None:

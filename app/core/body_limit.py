@@ -1,15 +1,22 @@
 """Request body limits, answered with a 413 problem.
 
-Pure ASGI: checks the declared Content-Length up front and counts streamed bytes as they arrive.
-Starlette's own limiter is not used because it answers a declared oversize body with plain text,
-replacing any problem document. Paths ending in one of `large_suffixes` (batch endpoints) get
-`large_limit`.
+Two checks, both after the caller is authenticated and authorized (a stranger learns nothing
+from a 413): the request context refuses a declared Content-Length over the limit before the
+body is read (`check_declared`), and this pure ASGI middleware counts the bytes of a streamed
+body as they arrive, so that a body without a Content-Length cannot exceed the limit either.
+Paths ending in `/batch/upsert` get the larger batch limit. Starlette's own limiter is not
+used because it answers in plain text, replacing the problem document.
 """
+
+from collections.abc import Mapping
+from typing import Any
 
 from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from app.core.problems import problem_response
+from app.core.config import Settings
+
+BATCH_SUFFIX = "/batch/upsert"
 
 
 class BodyTooLarge(HTTPException):
@@ -19,30 +26,27 @@ class BodyTooLarge(HTTPException):
         super().__init__(413, f"The request body exceeds this endpoint's limit of {limit} bytes.")
 
 
+def limit_for(path: str, settings: Settings) -> int:
+    return settings.max_batch_body_bytes if path.endswith(BATCH_SUFFIX) else settings.max_body_bytes
+
+
+def check_declared(scope: Mapping[str, Any], settings: Settings) -> None:
+    limit = limit_for(scope["path"], settings)
+    declared = _content_length(scope)
+    if declared is not None and declared > limit:
+        raise BodyTooLarge(limit)
+
+
 class BodySizeLimit:
-    def __init__(
-        self,
-        app: ASGIApp,
-        limit: int,
-        large_limit: int | None = None,
-        large_suffixes: tuple[str, ...] = (),
-    ) -> None:
+    def __init__(self, app: ASGIApp, settings: Settings) -> None:
         self.app = app
-        self.limit = limit
-        self.large_limit = large_limit or limit
-        self.large_suffixes = large_suffixes
+        self.settings = settings
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http" or scope["method"] in ("GET", "HEAD"):
             await self.app(scope, receive, send)
             return
-        limit = self.large_limit if scope["path"].endswith(self.large_suffixes) else self.limit
-        declared = _content_length(scope)
-        if declared is not None and declared > limit:
-            too_large = BodyTooLarge(limit)
-            response = problem_response(413, too_large.detail, instance=scope["path"])
-            await response(scope, receive, send)
-            return
+        limit = limit_for(scope["path"], self.settings)
         received = 0
 
         async def counting_receive() -> Message:
@@ -57,7 +61,7 @@ class BodySizeLimit:
         await self.app(scope, counting_receive, send)
 
 
-def _content_length(scope: Scope) -> int | None:
+def _content_length(scope: Mapping[str, Any]) -> int | None:
     for name, value in scope["headers"]:
         if name == b"content-length":
             try:

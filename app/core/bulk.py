@@ -9,7 +9,7 @@ is cheap in-process. Upserts add `ON CONFLICT (...) DO UPDATE` on both.
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import JSON, Table, bindparam, cast, func, select
+from sqlalchemy import JSON, Table, bindparam, cast, func, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -64,6 +64,37 @@ async def insert_rows(session: AsyncSession, table: Table, rows: Rows) -> None:
     if rows:
         statement, params = _prepare(session, table, rows, (), ())
         await session.execute(statement, params)
+
+
+async def update_rows(
+    session: AsyncSession, table: Table, rows: Rows, *, key: Sequence[str]
+) -> None:
+    """Set, in each row's record (found by the `key` columns), the row's other columns: one
+    `UPDATE ... FROM unnest(...)` on PostgreSQL, an executemany on SQLite."""
+    if not rows:
+        return
+    columns = list(rows[0])
+    values = [name for name in columns if name not in key]
+    if session.bind.dialect.name == "postgresql":
+        arrays = [cast(bindparam(f"v_{name}"), _array_type(table.c[name])) for name in columns]
+        source = select(func.unnest(*arrays).table_valued(*columns).render_derived()).subquery("v")
+        statement: Any = (
+            update(table)
+            .where(*(table.c[name] == source.c[name] for name in key))
+            .values({name: source.c[name] for name in values})
+        )
+        params: Any = {f"v_{name}": _array(table.c[name], rows) for name in columns}
+    else:
+        statement = (
+            update(table)
+            .where(*(table.c[name] == bindparam(f"k_{name}") for name in key))
+            .values({name: bindparam(f"v_{name}") for name in values})
+        )
+        params = [
+            {**{f"k_{n}": row[n] for n in key}, **{f"v_{n}": row[n] for n in values}}
+            for row in rows
+        ]
+    await session.execute(statement, params)
 
 
 async def upsert_rows(

@@ -19,13 +19,24 @@ from app.core.types import utcnow
 # Bookkeeping fields that change with every update and say nothing about what changed.
 _NOT_COMPARED = frozenset({"updated_at", "version"})
 
-# Every resource that records changes, registered by its repository ("contact", ...).
-RESOURCES: list[str] = []
+# Every resource that records changes ("contact", ...), registered by its repository, with the
+# permission that reads it ("contacts"): the feed and webhooks show an event only to the roles
+# that may read its record.
+RESOURCES: dict[str, str] = {}
 ACTIONS = ("created", "updated", "deleted")
+
+
+def register_resource(resource: str, permission: str) -> None:
+    RESOURCES[resource] = permission
 
 
 def event_types() -> list[str]:
     return [f"{resource}.{action}" for resource in RESOURCES for action in ACTIONS]
+
+
+def permission_of(event_type: str) -> str | None:
+    """The permission that reads the record an event type is about (None: no record's)."""
+    return RESOURCES.get(event_type.partition(".")[0])
 
 
 def as_json(record: dict[str, Any]) -> dict[str, Any]:

@@ -59,6 +59,14 @@ class RuleViolation(DomainError):
     slug = "rule-violation"
 
 
+class ServiceUnavailable(DomainError):
+    """The database cannot be reached, or a change kept colliding with concurrent ones;
+    nothing was written. Carries Retry-After."""
+
+    status = 503
+    slug = "service-unavailable"
+
+
 class InvalidRequest(DomainError):
     """Input the schema accepted but that cannot be interpreted (a bad cursor, say)."""
 

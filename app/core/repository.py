@@ -1,81 +1,96 @@
 """The workspace-scoped base of every repository.
 
-A repository is built with the caller's scope and applies its workspace to every query it makes,
-so an unscoped query cannot be written by accident. Reads select the API's columns with Core
-statements built once per shape (rows.py) and return plain dicts; writes go through ORM objects
-in the request's transaction.
+A repository is built with the caller's scope and applies its workspace to every statement it
+makes, so an unscoped query cannot be written by accident (tests/core/test_scoping.py checks
+every statement the suite runs). Records travel as plain dicts of their columns: reads select
+the API's columns with Core statements built once per shape (rows.py); writes are Core INSERT,
+UPDATE and DELETE statements in the request's transaction, with no ORM unit of work between.
 
-Every write goes through `add`, `update`, `delete` or `update_where`, which apply the shared
-rules once for every resource: the version (`If-Match`, the optimistic lock) and the change log
-that becomes the change feed and webhooks (`resource` names the record in event types).
+Every write goes through `insert`, `save`, `remove`, `update_where` or `delete_where`, which
+apply the shared rules once for every resource: the version (the ETag) and the change log that
+becomes the change feed and webhooks (`resource` names the record in event types). The record a
+request's URL names is taken with `load_target`: locked, 404 when missing, 412 when If-Match
+names another version.
 """
 
 import uuid
-from collections.abc import Callable, Hashable, Mapping, Sequence
-from typing import Any, ClassVar, Generic, TypeVar
+from collections.abc import Callable, Collection, Hashable, Mapping, Sequence
+from functools import cache, partial
+from typing import Any, ClassVar
 
 from sqlalchemy import (
     ColumnElement,
     Select,
+    Table,
     and_,
     bindparam,
     delete,
     exists,
     func,
+    insert,
     select,
     update,
 )
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.core.changes import RESOURCES
+from app.core.changes import register_resource
 from app.core.currency import quantize
-from app.core.db import Base
-from app.core.errors import Conflict, RuleViolation, field_error
+from app.core.db_errors import Retry
+from app.core.errors import Conflict, RuleViolation, field_error, not_found
 from app.core.pagination import Keyset, after_cursor, ordered, page
 from app.core.rows import Conditions, Row, Statements
 from app.core.schemas import RecordListQuery
 from app.core.scope import Scope
-from app.core.types import utcnow
+from app.core.types import new_id, utcnow
 
-M = TypeVar("M", bound=Base)
 BASE = "@base"  # in money_fields: the workspace's base currency
 
 
-class Repository(Generic[M]):
+class Repository:
     model: ClassVar[type[Any]]
     read_fields: ClassVar[tuple[str, ...]]
     # Fields unique per workspace: a duplicate is a 409 that names the field.
     unique_fields: ClassVar[tuple[str, ...]] = ()
-    # The record's name in event types ("contact" -> contact.created); None records no events.
+    # The record's name in event types ("contact" -> contact.created) and the permission that
+    # reads it ("contacts"); no resource, no events.
     resource: ClassVar[str | None] = None
+    permission: ClassVar[str | None] = None
+    # How a 404 names the record ("contact", "spend entry").
+    noun: ClassVar[str] = "record"
     # Money fields and the field holding each one's currency (BASE: the workspace's base
     # currency): shown to the currency's minor unit ("129.90" EUR, "1290" JPY), whatever
     # precision they are stored with.
     money_fields: ClassVar[Mapping[str, str]] = {}
     statements: ClassVar[Statements]
+    table: ClassVar[Table]
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
         cls.statements = Statements()
-        if cls.resource and cls.resource not in RESOURCES:
-            RESOURCES.append(cls.resource)
+        cls.table = cls.model.__table__
+        if cls.resource:
+            assert cls.permission, f"{cls.__name__} records events: name their permission"
+            register_resource(cls.resource, cls.permission)
 
     def __init__(self, scope: Scope) -> None:
         self.scope = scope
         self.rows = scope.rows
         self.workspace_id = scope.workspace_id
-        self.table = self.model.__table__
         self.c = self.table.c
 
     @property
     def session(self) -> AsyncSession:
         return self.scope.transaction
 
-    # Reads ------------------------------------------------------------------------------------
+    # Scoping -------------------------------------------------------------------------------
+
+    def mine(self, *clauses: ColumnElement[bool]) -> ColumnElement[bool]:
+        """This workspace's rows (that also match the clauses), for a one-off statement."""
+        return and_(self.c.workspace_id == self.workspace_id, *clauses)
 
     def conditions(self) -> Conditions:
-        """Conditions that start with this workspace."""
+        """Conditions that start with this workspace, for a cached statement."""
         where = Conditions()
         where.add("workspace_id", self.workspace_id, lambda p: self.c.workspace_id == p)
         return where
@@ -87,6 +102,8 @@ class Repository(Generic[M]):
     def select_columns(self) -> Select[Any]:
         return select(*(self.c[name] for name in self.read_fields))
 
+    # Reads ------------------------------------------------------------------------------------
+
     def present(self, row: Row) -> Row:
         """A row as the API shows it (money to its currency's minor unit)."""
         for amount, currency in self.money_fields.items():
@@ -94,6 +111,10 @@ class Repository(Generic[M]):
                 code = self.scope.principal.currency if currency == BASE else row[currency]
                 row[amount] = quantize(row[amount], code)
         return row
+
+    def view(self, record: Mapping[str, Any]) -> Row:
+        """The record (a row of every column) as the API shows it."""
+        return self.present({name: record[name] for name in self.read_fields})
 
     async def get_row(self, record_id: uuid.UUID) -> Row | None:
         query = self.statement(
@@ -104,6 +125,12 @@ class Repository(Generic[M]):
         )
         row = await self.rows.first(query, {"workspace_id": self.workspace_id, "id": record_id})
         return self.present(row) if row is not None else None
+
+    async def get_or_404(self, record_id: uuid.UUID) -> Row:
+        row = await self.get_row(record_id)
+        if row is None:
+            raise not_found(self.noun, record_id)
+        return row
 
     async def exists(self, record_id: uuid.UUID) -> bool:
         query = self.statement(
@@ -117,13 +144,40 @@ class Repository(Generic[M]):
         params = {"workspace_id": self.workspace_id, "id": record_id}
         return bool(await self.rows.scalar(query, params))
 
+    async def existing(self, ids: Collection[uuid.UUID]) -> set[uuid.UUID]:
+        """Which of these ids are records of this workspace, in the request's transaction.
+        They are share-locked (FOR KEY SHARE, in id order) until it ends: a record that another
+        one is about to point at cannot be deleted meanwhile, and the reference is locked
+        before the record that points at it, the documented lock order."""
+        if not ids:
+            return set()
+        query = (
+            select(self.c.id)
+            .where(self.mine(self.c.id.in_(ids)))
+            .order_by(self.c.id)
+            .with_for_update(read=True, key_share=True)
+        )
+        return set((await self.session.scalars(query)).all())
+
     async def check_reference(self, record_id: uuid.UUID | None, pointer: str) -> None:
         """422 when another record points at one this workspace does not have. A record of
         another workspace gets the same answer as one that never existed."""
-        if record_id is not None and not await self.exists(record_id):
-            noun = (self.resource or self.table.name).replace("_", " ")
-            detail = f"No {noun} with id {record_id} exists in this workspace."
-            raise RuleViolation(detail, errors=[field_error(pointer, detail)])
+        errors = await self.check_references([(pointer, record_id)])
+        if errors:
+            raise RuleViolation(errors[0]["detail"], errors=errors)
+
+    async def check_references(
+        self, references: Sequence[tuple[str, uuid.UUID | None]]
+    ) -> list[dict[str, str]]:
+        """The (pointer, id) pairs whose record this workspace does not have, as problem
+        errors; one query for them all."""
+        ids = {record_id for _, record_id in references if record_id is not None}
+        missing = ids - await self.existing(ids)
+        return [
+            field_error(pointer, f"No {self.noun} with id {record_id} exists in this workspace.")
+            for pointer, record_id in references
+            if record_id in missing
+        ]
 
     def in_time_ranges(self, where: Conditions, f: RecordListQuery) -> None:
         """The created/updated ranges every record list offers: start inclusive, end exclusive."""
@@ -152,101 +206,126 @@ class Repository(Generic[M]):
             rows = [self.present(row) for row in rows]
         return page(rows, ks, limit)
 
+    async def count_where(self, where: ColumnElement[bool]) -> int:
+        query = select(func.count()).where(self.mine(where))
+        return int(await self.session.scalar(query) or 0)
+
+    # Locks (in the request's transaction) -----------------------------------------------------
+
+    async def lock(
+        self, ids: Collection[uuid.UUID], *, for_delete: bool = False
+    ) -> dict[uuid.UUID, Row]:
+        """The records with these ids, every column, locked in id order (the documented lock
+        order, docs/integration.md). SQLite's write transactions are exclusive already."""
+        if not ids:
+            return {}
+        rows = await self.lock_where(self.c.id.in_(ids), for_delete=for_delete)
+        return {row["id"]: row for row in rows}
+
+    async def lock_where(
+        self, where: ColumnElement[bool], *, for_delete: bool = False
+    ) -> list[Row]:
+        """The workspace's matching records, every column, locked in id order. A change takes
+        FOR NO KEY UPDATE, which records that point at it (their FOR KEY SHARE) do not wait
+        for; a deletion takes FOR UPDATE, which they do."""
+        query = (
+            select(self.table)
+            .where(self.mine(where))
+            .order_by(self.c.id)
+            .with_for_update(key_share=not for_delete)
+        )
+        return [dict(row) for row in (await self.session.execute(query)).mappings()]
+
+    async def load_target(self, record_id: uuid.UUID, *, for_delete: bool = False) -> Row:
+        """The record the request's URL names, locked: 404 when this workspace has none, 412
+        when If-Match names another version."""
+        row = (await self.lock([record_id], for_delete=for_delete)).get(record_id)
+        if row is None:
+            raise not_found(self.noun, record_id)
+        if "version" in row:
+            self.scope.check_precondition(row["version"])
+        return row
+
     # Writes (in the request's transaction) ----------------------------------------------------
 
-    async def load(self, record_id: uuid.UUID, *, for_update: bool = False) -> M | None:
-        """The ORM object to change; `for_update` locks its row on PostgreSQL (SQLite's write
-        transactions are exclusive already)."""
-        query = select(self.model).where(
-            self.model.workspace_id == self.workspace_id, self.model.id == record_id
-        )
-        if for_update:
-            query = query.with_for_update()
-        return (await self.session.execute(query)).scalar_one_or_none()
+    def new(self, values: Mapping[str, Any]) -> Row:
+        """A new record of every column: its id, workspace and times, the columns' defaults
+        (as the model declares them), then the values given."""
+        now = utcnow()
+        row: Row = dict.fromkeys(self.c.keys())
+        row.update({name: make() for name, make in _defaults(self.table).items()})
+        row.update(id=new_id(), workspace_id=self.workspace_id, created_at=now)
+        if "updated_at" in row:
+            row["updated_at"] = now
+        if "version" in row:
+            row["version"] = 1
+        row.update(values)
+        return row
 
-    def snapshot(self, record: M) -> dict[str, Any]:
-        """The record as the API shows it."""
-        return self.present(to_dict(record, self.read_fields))
-
-    async def load_where(self, where: ColumnElement[bool]) -> list[M]:
-        """The workspace's matching records as objects to change, locked."""
-        query = select(self.model).where(self.model.workspace_id == self.workspace_id, where)
-        return list((await self.session.scalars(query.with_for_update())).all())
-
-    async def add(self, record: M) -> M:
-        record.workspace_id = self.workspace_id  # type: ignore[attr-defined]
-        self.session.add(record)
-        await self.flush()
+    async def insert(self, row: Row) -> Row:
+        """Insert a record made by `new` (and the rules); logged as created."""
+        await self._execute(insert(self.table), row)
         if self.resource:
-            self.scope.log.created(self.resource, self.snapshot(record))
+            self.scope.log.created(self.resource, self.view(row))
+        return row
+
+    async def save(self, before: Row, after: Row) -> Row:
+        """Write the columns that differ between the locked record and its new state; the
+        version moves (and an event is written) only if a value really changed."""
+        changed = {name: value for name, value in after.items() if before.get(name) != value}
+        changed.pop("id", None)
+        changed.pop("workspace_id", None)
+        if not changed:
+            return before
+        where = [self.c.workspace_id == self.workspace_id, self.c.id == before["id"]]
+        record = {**before, **changed}
+        if "version" in before:
+            where.append(self.c.version == before["version"])
+            record.update(version=before["version"] + 1, updated_at=utcnow())
+            changed.update(version=record["version"], updated_at=record["updated_at"])
+        result = await self._execute(update(self.table).where(*where).values(changed))
+        if result.rowcount != 1:  # changed by another transaction since it was read unlocked
+            raise Retry(f"{self.table.name} {before['id']} changed concurrently")
+        if self.resource:
+            self.scope.log.updated(self.resource, self.view(before), self.view(record))
         return record
 
-    async def update(self, record: M, changes: dict[str, Any]) -> None:
-        """Apply the changes; the version moves (and an event is written) only if a value
-        really changed."""
-        self.scope.check_precondition(record.id, record.version)  # type: ignore[attr-defined]
-        before = self.snapshot(record)
-        for name, value in changes.items():
-            setattr(record, name, value)
-        await self.flush()
+    async def remove(self, record: Row) -> None:
+        await self._execute(delete(self.table).where(self.mine(self.c.id == record["id"])))
         if self.resource:
-            self.scope.log.updated(self.resource, before, self.snapshot(record))
-
-    async def delete(self, record: M) -> None:
-        self.scope.check_precondition(record.id, record.version)  # type: ignore[attr-defined]
-        before = self.snapshot(record)
-        await self.session.delete(record)
-        await self.flush()
-        if self.resource:
-            self.scope.log.deleted(self.resource, before)
-
-    async def count_where(self, where: ColumnElement[bool]) -> int:
-        query = select(func.count()).where(self.c.workspace_id == self.workspace_id, where)
-        return int(await self.session.scalar(query) or 0)
+            self.scope.log.deleted(self.resource, self.view(record))
 
     async def delete_where(self, where: ColumnElement[bool]) -> int:
         """Delete every record of the workspace that matches, logging each as deleted."""
-        scoped = and_(self.c.workspace_id == self.workspace_id, where)
-        befores = await self._lock_rows(scoped)
+        befores = await self.lock_where(where, for_delete=True)
         if befores:
-            await self.session.execute(
-                delete(self.table).where(scoped).execution_options(synchronize_session=False)
-            )
+            await self._execute(delete(self.table).where(self.mine(where)))
         if self.resource:
             for before in befores:
-                self.scope.log.deleted(self.resource, before)
+                self.scope.log.deleted(self.resource, self.view(before))
         return len(befores)
 
     async def update_where(self, where: ColumnElement[bool], values: dict[str, Any]) -> int:
         """Set `values` on every record of the workspace that matches, in two statements, with
         versions and events as for single updates. Returns how many records changed."""
-        c = self.c
-        scoped = and_(c.workspace_id == self.workspace_id, where)
-        befores = await self._lock_rows(scoped)
+        befores = await self.lock_where(where)
         if not befores:
             return 0
         now = utcnow()
-        await self.session.execute(
-            update(self.table)
-            .where(scoped)
-            .values(**values, version=c.version + 1, updated_at=now)
-            .execution_options(synchronize_session=False)
-        )
+        versioned = "version" in self.c
+        moved = {"version": self.c.version + 1, "updated_at": now} if versioned else {}
+        await self._execute(update(self.table).where(self.mine(where)).values(**values, **moved))
         if self.resource:
             for before in befores:
-                after = {**before, **values, "version": before["version"] + 1, "updated_at": now}
-                self.scope.log.updated(self.resource, before, after)
+                after = {**before, **values}
+                if versioned:
+                    after.update(version=before["version"] + 1, updated_at=now)
+                self.scope.log.updated(self.resource, self.view(before), self.view(after))
         return len(befores)
 
-    async def _lock_rows(self, where: ColumnElement[bool]) -> list[dict[str, Any]]:
-        """The matching records as the API shows them, locked for the change to come."""
-        found = select(*(self.c[name] for name in self.read_fields)).where(where)
-        rows = (await self.session.execute(found.with_for_update())).mappings()
-        return [self.present(dict(row)) for row in rows]
-
-    async def flush(self) -> None:
+    async def _execute(self, statement: Any, params: Any = None) -> Any:
         try:
-            await self.session.flush()
+            return await self.session.execute(statement, params)
         except IntegrityError as exc:
             raise self.conflict(exc) from exc
 
@@ -254,13 +333,40 @@ class Repository(Generic[M]):
         """The 409 for a write the database refused, naming the unique field if it can."""
         field = unique_violation(exc, self.table.name, self.unique_fields)
         if field is None:
-            return Conflict("The change conflicts with a concurrent change; retry it.")
+            return Conflict(
+                "The change conflicts with a concurrent change; retry it.",
+                headers={"Retry-After": "1"},
+            )
         return Conflict(
-            f"Another {self.table.name.removesuffix('s')} in this workspace already has this "
-            f"{field.replace('_', ' ')}.",
+            f"Another {self.noun} in this workspace already has this {field.replace('_', ' ')}.",
             errors=[field_error(f"/{field}", "already in use")],
             field=field,
         )
+
+
+_BOOKKEEPING = frozenset({"id", "workspace_id", "created_at", "updated_at", "version"})
+
+
+@cache
+def _defaults(table: Table) -> dict[str, Callable[[], Any]]:
+    """Each column's default as a function of nothing: a Core INSERT of a whole row sends every
+    column, so the defaults the model declares are applied here, once per row."""
+    defaults: dict[str, Callable[[], Any]] = {}
+    for column in table.columns:
+        default, server = column.default, column.server_default
+        if column.name in _BOOKKEEPING:
+            continue
+        if default is not None and default.is_scalar:
+            defaults[column.name] = partial(_same, default.arg)
+        elif default is not None and default.is_callable:
+            defaults[column.name] = partial(default.arg, None)  # list, dict: no context needed
+        elif server is not None and str(getattr(server, "arg", "")).isdigit():
+            defaults[column.name] = partial(_same, int(str(server.arg)))
+    return defaults
+
+
+def _same(value: Any) -> Any:
+    return value
 
 
 def unique_violation(exc: IntegrityError, table: str, fields: Sequence[str]) -> str | None:
@@ -274,7 +380,3 @@ def unique_violation(exc: IntegrityError, table: str, fields: Sequence[str]) -> 
         if f"uq_{table}_workspace_id_{field}" in message or f"{table}.{field}" in message:
             return field
     return None
-
-
-def to_dict(record: Any, fields: Sequence[str]) -> dict[str, Any]:
-    return {name: getattr(record, name) for name in fields}

@@ -20,6 +20,9 @@ from sqlalchemy import BindParameter, ColumnElement, Select, bindparam
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 from sqlalchemy.util import greenlet_spawn
 
+from app.core import scoping
+from app.core.db_errors import is_unavailable
+
 Row = dict[str, Any]
 
 
@@ -104,6 +107,7 @@ class DriverRows:
             return cached[1]
         if len(self._plans) >= 2048:  # statements come from bounded caches; this is a backstop
             self._plans.clear()
+        scoping.check(statement)  # once per statement: a tenancy bug fails before it runs
         compiled = statement.compile(dialect=self.engine.dialect)
         names = tuple(compiled.positiontup or ())
         processors = compiled._bind_processors  # the same conversions SQLAlchemy would apply
@@ -122,6 +126,10 @@ class DriverRows:
         conn = await self.engine.raw_connection()
         try:
             return await conn.driver_connection.fetch(plan.sql, *plan.args(params))  # type: ignore[no-any-return, union-attr]
+        except Exception as exc:
+            if is_unavailable(exc):  # a dead connection must not go back to the pool as is
+                await greenlet_spawn(conn.invalidate, exc)
+            raise
         finally:
             await greenlet_spawn(conn.close)
 

@@ -141,6 +141,27 @@ def merge_custom_fields(current: dict[str, Any], patch: dict[str, Any]) -> dict[
         raise RuleViolation(str(exc), errors=[field_error("/custom_fields", str(exc))]) from exc
 
 
+class _ShownOnce:
+    """Marks a response field that holds a secret shown only in the answer that created it."""
+
+
+SHOWN_ONCE = _ShownOnce()
+
+
+def ShownOnce(description: str) -> Any:
+    """A secret in a response: in an Idempotency-Key replay it is null, since the service
+    stores no secret in clear (the replay cache keeps the answer without it)."""
+    return Annotated[
+        str | None,
+        Field(description=f"{description} Null in an idempotent replay: shown only once."),
+        SHOWN_ONCE,
+    ]
+
+
+def secret_fields(model: type[BaseModel]) -> tuple[str, ...]:
+    return tuple(name for name, f in model.model_fields.items() if SHOWN_ONCE in f.metadata)
+
+
 class ListQuery(Query):
     limit: int = Field(DEFAULT_LIMIT, ge=1, le=MAX_LIMIT, description="Page size.")
     cursor: Text(1024) | None = Field(None, description="`next_cursor` of the previous page.")

@@ -1,11 +1,17 @@
-"""What a service works within: the caller, and the way to the database for this request."""
+"""What a service works within: the caller, and its request's way to the database.
+
+The request context (app/context.py) builds one Scope per request and hands it to the service
+the route asked for; every repository the service builds is scoped to its workspace.
+"""
 
 import uuid
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, field
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.core.changes import ChangeLog
+from app.core.config import Settings
 from app.core.errors import PreconditionFailed
 from app.core.rows import Rows
 from app.core.security import Principal
@@ -16,14 +22,16 @@ class Scope:
     principal: Principal
     rows: Rows
     dialect: str
+    settings: Settings
     # The request's transaction and its change log; None for reads, which run each query on
     # its own and change nothing.
     session: AsyncSession | None = None
     changes: ChangeLog | None = None
-    # The request's If-Match header: the version that the record the URL names (`target_id`,
-    # its last id) is expected to be at. Other records the request touches are not its concern.
+    # The request's If-Match header: the version the record its URL names must be at. Only the
+    # repository's `load_target` (the record the URL names) checks it.
     if_match: str | None = None
-    target_id: uuid.UUID | None = None
+    # Work to do once the transaction has committed (forgetting a revoked key, say).
+    after_commit: list[Callable[[], None]] = field(default_factory=list)
 
     @property
     def workspace_id(self) -> uuid.UUID:
@@ -41,11 +49,9 @@ class Scope:
             raise RuntimeError("a write was attempted in a read-only scope")
         return self.changes
 
-    def check_precondition(self, record_id: uuid.UUID, version: int) -> None:
-        """412 if this is the record the URL names and If-Match does not name its version."""
-        if self.if_match is None or record_id != self.target_id:
-            return
-        if matches_etag(self.if_match, version):
+    def check_precondition(self, version: int) -> None:
+        """412 unless If-Match is absent or names this version (of the URL's record)."""
+        if self.if_match is None or matches_etag(self.if_match, version):
             return
         raise PreconditionFailed(
             f"The record is at version {version}, not the one If-Match names; fetch it again.",

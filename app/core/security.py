@@ -30,9 +30,10 @@ class Role(StrEnum):
 @dataclass(frozen=True, slots=True)
 class Principal:
     """Who is calling: the API key, its workspace and its role, and the workspace's base
-    currency (fixed for a workspace's life, so it is safe to keep with the key)."""
+    currency (fixed for a workspace's life, so it is safe to keep with the key). `key_id` is
+    None for the service itself (setting up a new workspace)."""
 
-    key_id: uuid.UUID
+    key_id: uuid.UUID | None
     workspace_id: uuid.UUID
     role: "Role"
     currency: str = "USD"

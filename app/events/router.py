@@ -4,12 +4,12 @@ from typing import Annotated
 from fastapi import Query
 from starlette.responses import Response
 
+from app.context import reader
 from app.core.openapi import problems
 from app.core.responses import json_response
 from app.events.schemas import EventFeed, EventFilters, EventRead
 from app.events.service import EventService
 from app.routing import api_router
-from app.workspaces.auth import reader
 
 router = api_router("/events", tags=["events"])
 Reader = Annotated[EventService, reader(EventService, "events")]

@@ -65,3 +65,18 @@ READ_COLUMNS = (
     "previous",
     "current",
 )
+
+
+def representation(event: dict[str, Any]) -> dict[str, Any]:
+    """An event as the API and webhooks show it."""
+    return {
+        "id": event["id"],
+        "sequence": event["seq"],
+        "type": event["type"],
+        "occurred_at": event["occurred_at"],
+        "record_id": event["record_id"],
+        "actor_key_id": event["actor_key_id"],
+        "changed_fields": event["changed_fields"],
+        "previous": event["previous"],
+        "current": event["current"],
+    }

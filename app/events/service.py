@@ -1,25 +1,31 @@
+"""The change feed as a key may read it: only events about records its role may read."""
+
 import fnmatch
 import uuid
+from datetime import datetime
 
-from app.core.changes import event_types
-from app.core.errors import Gone, RuleViolation, not_found
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.core.changes import event_types, permission_of
+from app.core.errors import Forbidden, Gone, RuleViolation, not_found
 from app.core.pagination import bad_cursor, pack, unpack
 from app.core.rows import Row
 from app.core.scope import Scope
+from app.core.security import Action, Role, is_allowed
+from app.events import repository
 from app.events.repository import EventRepository
-from app.events.schemas import EventFilters
-from app.events.store import representation
+from app.events.schemas import EventFilters, representation
 
 
 class EventService:
     def __init__(self, scope: Scope) -> None:
+        self.role = scope.principal.role
         self.events = EventRepository(scope)
 
     async def feed(self, f: EventFilters) -> dict[str, object]:
         """A page of the feed after `f.after`, and the position to continue from."""
-        positions = await self.events.positions()
-        last_number = int(positions["event_seq"]) if positions else 0
-        purged = int(positions["events_purged_through"]) if positions else 0
+        types = readable_types(self.role, f.types)
+        last_number, purged = await self.events.positions()
         after = decode_position(f.after) if f.after else purged  # no cursor: the oldest kept
         if after < purged:
             raise Gone(
@@ -28,7 +34,7 @@ class EventService:
             )
         if after > last_number:
             raise bad_cursor("The cursor does not belong to this workspace's feed.", "after")
-        rows = await self.events.feed(after, expand(f.types), f.record_id, f.limit)
+        rows = await self.events.feed(after, types, f.record_id, f.limit)
         has_more = len(rows) > f.limit
         rows = rows[: f.limit]
         # Every event numbered up to `last_number` was committed before this read began, so
@@ -44,22 +50,49 @@ class EventService:
         row = await self.events.get_row(event_id)
         if row is None:
             raise not_found("event", event_id)
+        if not may_read(self.role, row["type"]):
+            raise _forbidden(self.role, row["type"])
         return representation(row)
 
 
-def expand(patterns: list[str]) -> list[str]:
-    """Patterns to event types: `contact.*` is every contact event; `*` (or none) is all."""
-    if not patterns or "*" in patterns:
-        return []
+def may_read(role: Role, event_type: str) -> bool:
+    """Whether the role may read the record the event is about (and so the event)."""
+    permission = permission_of(event_type)
+    return permission is not None and is_allowed(role, permission, Action.read)
+
+
+def readable_types(role: Role, patterns: list[str]) -> list[str]:
+    """The event types the patterns name that the role may read (`contact.*`: every contact
+    event; `*` or none: every type). A pattern that names only types the role may not read is
+    a 403, not an empty feed; a pattern that names no type at all is a 422."""
     known = event_types()
+    mine = [t for t in known if may_read(role, t)]
+    if not patterns or "*" in patterns:
+        return mine if len(mine) < len(known) else []
     types: list[str] = []
     for pattern in patterns:
         matched = [t for t in known if fnmatch.fnmatchcase(t, pattern)]
         if not matched:
             detail = f"`{pattern}` matches no event type; known: {', '.join(known)}."
             raise RuleViolation(detail, errors=[{"parameter": "types", "detail": detail}])
-        types += [t for t in matched if t not in types]
+        allowed = [t for t in matched if t in mine]
+        if not allowed:
+            raise _forbidden(role, matched[0])
+        types += [t for t in allowed if t not in types]
     return types
+
+
+def _forbidden(role: Role, event_type: str) -> Forbidden:
+    permission = permission_of(event_type) or event_type
+    return Forbidden(
+        f"The `{role}` role may not read {permission.replace('_', ' ')}, nor their events.",
+        role=str(role),
+    )
+
+
+async def purge(session: AsyncSession, before: datetime) -> int:
+    """Retention: drop the events of every workspace that occurred before `before`."""
+    return await repository.purge(session, before)
 
 
 def encode_position(seq: int) -> str:

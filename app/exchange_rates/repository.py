@@ -9,11 +9,13 @@ from app.exchange_rates.models import ExchangeRate
 from app.exchange_rates.schemas import READ_FIELDS, ExchangeRateFilters, ExchangeRateSort
 
 
-class ExchangeRateRepository(Repository[ExchangeRate]):
+class ExchangeRateRepository(Repository):
     model = ExchangeRate
     read_fields = READ_FIELDS
     unique_fields = ("valid_from",)
     resource = "exchange_rate"
+    permission = "exchange_rates"
+    noun = "exchange rate"
 
     async def find(self, f: ExchangeRateFilters) -> tuple[list[Row], str | None]:
         where = self.conditions()
@@ -26,11 +28,7 @@ class ExchangeRateRepository(Repository[ExchangeRate]):
         converting amounts as they are written)."""
         query = (
             select(self.c.currency, self.c.valid_from, self.c.rate)
-            .where(
-                self.c.workspace_id == self.workspace_id,
-                self.c.currency.in_(currencies),
-                self.c.valid_from <= until,
-            )
+            .where(self.mine(self.c.currency.in_(currencies), self.c.valid_from <= until))
             .order_by(self.c.currency, self.c.valid_from)
         )
         return [dict(row) for row in (await self.session.execute(query)).mappings()]

@@ -4,6 +4,7 @@ from typing import Annotated
 from fastapi import Query
 from starlette.responses import Response
 
+from app.context import reader, writer
 from app.core.openapi import problems
 from app.core.responses import no_content, page_response, record_response
 from app.exchange_rates.schemas import (
@@ -15,7 +16,6 @@ from app.exchange_rates.schemas import (
 )
 from app.exchange_rates.service import ExchangeRateService
 from app.routing import api_router
-from app.workspaces.auth import reader, writer
 
 router = api_router("/exchange-rates", tags=["exchange rates"])
 Reader = Annotated[ExchangeRateService, reader(ExchangeRateService, "exchange_rates")]

@@ -4,21 +4,15 @@ from datetime import date
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import select
-
-from app.core.errors import RuleViolation, field_error, not_found
-from app.core.repository import to_dict
+from app.core.errors import RuleViolation, field_error
 from app.core.rows import Row
 from app.core.scope import Scope
-from app.exchange_rates.models import ExchangeRate
 from app.exchange_rates.repository import ExchangeRateRepository
 from app.exchange_rates.schemas import (
-    READ_FIELDS,
     ExchangeRateCreate,
     ExchangeRateFilters,
     ExchangeRateUpdate,
 )
-from app.workspaces.models import Workspace
 
 
 class Converter:
@@ -43,36 +37,29 @@ class ExchangeRateService:
         self.rates = ExchangeRateRepository(scope)
 
     async def get(self, rate_id: uuid.UUID) -> Row:
-        row = await self.rates.get_row(rate_id)
-        if row is None:
-            raise not_found("exchange rate", rate_id)
-        return row
+        return await self.rates.get_or_404(rate_id)
 
     async def find(self, filters: ExchangeRateFilters) -> tuple[list[Row], str | None]:
         return await self.rates.find(filters)
 
     async def create(self, data: ExchangeRateCreate) -> dict[str, Any]:
-        if data.currency == await self.base_currency():
+        if data.currency == self.scope.principal.currency:
             detail = "The base currency is worth exactly 1 in itself; it takes no rate."
             raise RuleViolation(detail, errors=[field_error("/currency", detail)])
-        rate = await self.rates.add(ExchangeRate(**data.model_dump()))
-        return to_dict(rate, READ_FIELDS)
+        rate = await self.rates.insert(self.rates.new(data.model_dump()))
+        return self.rates.view(rate)
 
     async def update(self, rate_id: uuid.UUID, data: ExchangeRateUpdate) -> dict[str, Any]:
-        rate = await self._load(rate_id)
-        await self.rates.update(rate, data.model_dump(exclude_unset=True))
-        return to_dict(rate, READ_FIELDS)
+        rate = await self.rates.load_target(rate_id)
+        after = {**rate, **data.model_dump(exclude_unset=True)}
+        return self.rates.view(await self.rates.save(rate, after))
 
     async def delete(self, rate_id: uuid.UUID) -> None:
-        await self.rates.delete(await self._load(rate_id))
-
-    async def base_currency(self) -> str:
-        query = select(Workspace.currency).where(Workspace.id == self.scope.workspace_id)
-        return str(await self.scope.transaction.scalar(query))
+        await self.rates.remove(await self.rates.load_target(rate_id, for_delete=True))
 
     async def converter(self, currencies: set[str], until: date) -> Converter:
         """A converter for amounts in these currencies on days up to `until` (one query)."""
-        base = await self.base_currency()
+        base = self.scope.principal.currency
         rates: dict[str, tuple[list[date], list[Decimal]]] = {}
         foreign = currencies - {base}
         for row in await self.rates.history(foreign, until) if foreign else []:
@@ -80,12 +67,6 @@ class ExchangeRateService:
             days.append(row["valid_from"])
             values.append(row["rate"])
         return Converter(base, rates)
-
-    async def _load(self, rate_id: uuid.UUID) -> ExchangeRate:
-        rate = await self.rates.load(rate_id, for_update=True)
-        if rate is None:
-            raise not_found("exchange rate", rate_id)
-        return rate
 
 
 def no_rate(currency: str, on: date, pointer: str) -> RuleViolation:

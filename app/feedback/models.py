@@ -1,6 +1,5 @@
 import uuid
 from datetime import datetime
-from enum import StrEnum
 
 from sqlalchemy import ForeignKeyConstraint, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
@@ -8,21 +7,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 from app.core.db import Base
 from app.core.models import WorkspaceScoped, enum_column
 from app.core.types import UTCDateTime, Uuid
-
-
-class FeedbackKind(StrEnum):
-    csat = "csat"  # satisfaction, scored 1 to 5
-    nps = "nps"  # likelihood to recommend, scored 0 to 10
-    complaint = "complaint"
-    suggestion = "suggestion"
-    praise = "praise"
-
-
-class FeedbackStatus(StrEnum):
-    open = "open"
-    in_progress = "in_progress"
-    resolved = "resolved"
-    closed = "closed"
+from app.feedback.schemas import FeedbackKind, FeedbackStatus
 
 
 class Feedback(WorkspaceScoped, Base):

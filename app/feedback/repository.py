@@ -1,3 +1,5 @@
+from app.core import links
+from app.core.links import OnDelete
 from app.core.pagination import keyset
 from app.core.repository import Repository
 from app.core.rows import Conditions, Row
@@ -5,10 +7,12 @@ from app.feedback.models import Feedback
 from app.feedback.schemas import READ_FIELDS, FeedbackFilters
 
 
-class FeedbackRepository(Repository[Feedback]):
+class FeedbackRepository(Repository):
     model = Feedback
     read_fields = READ_FIELDS
     resource = "feedback"
+    permission = "feedback"
+    noun = "feedback"
 
     async def find(self, f: FeedbackFilters) -> tuple[list[Row], str | None]:
         ks = keyset(f.sort, self.c, self.c.id)
@@ -32,3 +36,13 @@ class FeedbackRepository(Repository[Feedback]):
         where.add("received_before", f.received_before, lambda p: c.received_at < p)
         self.in_time_ranges(where, f)
         return where
+
+
+# What a contact said is its history.
+links.declare(
+    FeedbackRepository,
+    parent="contacts",
+    column="contact_id",
+    on_delete=OnDelete.cascade,
+    history_at="received_at",
+)

@@ -4,6 +4,7 @@ from typing import Annotated
 from fastapi import Query
 from starlette.responses import Response
 
+from app.context import reader, writer
 from app.core.openapi import problems
 from app.core.responses import no_content, page_response, record_response
 from app.feedback.schemas import (
@@ -15,7 +16,6 @@ from app.feedback.schemas import (
 )
 from app.feedback.service import FeedbackService
 from app.routing import api_router
-from app.workspaces.auth import reader, writer
 
 router = api_router("/feedback", tags=["feedback"])
 Reader = Annotated[FeedbackService, reader(FeedbackService, "feedback")]

@@ -5,7 +5,22 @@ from enum import StrEnum
 from pydantic import BaseModel, Field, ValidationInfo, field_validator
 
 from app.core.schemas import Input, Page, RecordListQuery, Text, Timestamp, not_null
-from app.feedback.models import FeedbackKind, FeedbackStatus
+
+
+class FeedbackKind(StrEnum):
+    csat = "csat"  # satisfaction, scored 1 to 5
+    nps = "nps"  # likelihood to recommend, scored 0 to 10
+    complaint = "complaint"
+    suggestion = "suggestion"
+    praise = "praise"
+
+
+class FeedbackStatus(StrEnum):
+    open = "open"
+    in_progress = "in_progress"
+    resolved = "resolved"
+    closed = "closed"
+
 
 Assignee = Text(64)
 Channel = Text(32)

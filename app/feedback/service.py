@@ -2,17 +2,15 @@ import uuid
 from typing import Any
 
 from app.contacts.service import ContactService
-from app.core.errors import Conflict, RuleViolation, field_error, not_found
-from app.core.repository import to_dict
+from app.core.errors import Conflict, RuleViolation, field_error
 from app.core.rows import Row
 from app.core.scope import Scope
 from app.core.types import utcnow
-from app.feedback.models import Feedback, FeedbackStatus
 from app.feedback.repository import FeedbackRepository
 from app.feedback.schemas import (
-    READ_FIELDS,
     FeedbackCreate,
     FeedbackFilters,
+    FeedbackStatus,
     FeedbackUpdate,
     check_score,
 )
@@ -38,10 +36,7 @@ class FeedbackService:
         self.contacts = ContactService(scope)
 
     async def get(self, feedback_id: uuid.UUID) -> Row:
-        row = await self.feedback.get_row(feedback_id)
-        if row is None:
-            raise not_found("feedback", feedback_id)
-        return row
+        return await self.feedback.get_or_404(feedback_id)
 
     async def find(self, filters: FeedbackFilters) -> tuple[list[Row], str | None]:
         return await self.feedback.find(filters)
@@ -50,47 +45,40 @@ class FeedbackService:
         await self.contacts.check_reference(data.contact_id, "/contact_id")
         values = data.model_dump()
         values["received_at"] = values["received_at"] or utcnow()
-        feedback = await self.feedback.add(Feedback(**values))
-        return to_dict(feedback, READ_FIELDS)
+        return self.feedback.view(await self.feedback.insert(self.feedback.new(values)))
 
     async def update(self, feedback_id: uuid.UUID, data: FeedbackUpdate) -> dict[str, Any]:
-        feedback = await self.feedback.load(feedback_id, for_update=True)
-        if feedback is None:
-            raise not_found("feedback", feedback_id)
         changes = data.model_dump(exclude_unset=True)
+        await self.contacts.check_reference(changes.get("contact_id"), "/contact_id")
+        feedback = await self.feedback.load_target(feedback_id)
         problem = check_score(
-            changes.get("kind", feedback.kind), changes.get("score", feedback.score)
+            changes.get("kind", feedback["kind"]), changes.get("score", feedback["score"])
         )
         if problem:
             raise RuleViolation(problem, errors=[field_error("/score", problem)])
-        if "status" in changes and changes["status"] != feedback.status:
+        if "status" in changes and changes["status"] != feedback["status"]:
             changes.update(_transition(feedback, changes["status"], changes))
-        await self.feedback.update(feedback, changes)
-        return to_dict(feedback, READ_FIELDS)
+        return self.feedback.view(await self.feedback.save(feedback, {**feedback, **changes}))
 
     async def delete(self, feedback_id: uuid.UUID) -> None:
-        feedback = await self.feedback.load(feedback_id, for_update=True)
-        if feedback is None:
-            raise not_found("feedback", feedback_id)
-        await self.feedback.delete(feedback)
+        await self.feedback.remove(await self.feedback.load_target(feedback_id, for_delete=True))
 
 
-def _transition(
-    feedback: Feedback, target: FeedbackStatus, changes: dict[str, Any]
-) -> dict[str, Any]:
+def _transition(feedback: Row, target: FeedbackStatus, changes: dict[str, Any]) -> dict[str, Any]:
     """The fields a status move sets, or a 409 if the workflow does not allow the move."""
-    if target not in TRANSITIONS[feedback.status]:
-        allowed = ", ".join(sorted(TRANSITIONS[feedback.status])) or "none (closed is final)"
+    status = feedback["status"]
+    if target not in TRANSITIONS[status]:
+        allowed = ", ".join(sorted(TRANSITIONS[status])) or "none (closed is final)"
         raise Conflict(
-            f"Feedback cannot move from {feedback.status} to {target}; allowed: {allowed}.",
-            current_status=str(feedback.status),
+            f"Feedback cannot move from {status} to {target}; allowed: {allowed}.",
+            current_status=str(status),
         )
     now = utcnow()
     moved: dict[str, Any] = {}
-    if feedback.first_response_at is None:
+    if feedback["first_response_at"] is None:
         moved["first_response_at"] = now
     if target == Resolved:
-        if not changes.get("resolution", feedback.resolution):
+        if not changes.get("resolution", feedback["resolution"]):
             detail = "Say how it was resolved: `resolution` is needed to resolve feedback."
             raise RuleViolation(detail, errors=[field_error("/resolution", "required")])
         moved["resolved_at"] = now

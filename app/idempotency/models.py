@@ -17,6 +17,8 @@ class IdempotencyKey(Base):
     workspace_id: Mapped[uuid.UUID] = mapped_column(
         Uuid, ForeignKey("workspaces.id", ondelete="CASCADE"), primary_key=True
     )
+    # The API key that sent it: keys of one API key never answer another's requests.
+    api_key_id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True)
     key: Mapped[str] = mapped_column(String(255), primary_key=True)
     fingerprint: Mapped[str] = mapped_column(CHAR(64))
     # Until then the request counts as running; a claim left by a crashed process then lapses.

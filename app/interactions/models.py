@@ -1,6 +1,5 @@
 import uuid
 from datetime import datetime
-from enum import StrEnum
 
 from sqlalchemy import ForeignKeyConstraint, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
@@ -8,21 +7,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 from app.core.db import Base
 from app.core.models import WorkspaceScoped, enum_column
 from app.core.types import UTCDateTime, Uuid
-
-
-class InteractionType(StrEnum):
-    call = "call"
-    email = "email"
-    meeting = "meeting"
-    note = "note"
-    chat = "chat"
-    visit = "visit"
-    social = "social"
-
-
-class Direction(StrEnum):
-    inbound = "inbound"
-    outbound = "outbound"
+from app.interactions.schemas import Direction, InteractionType
 
 
 class Interaction(WorkspaceScoped, Base):

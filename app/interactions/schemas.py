@@ -5,7 +5,22 @@ from enum import StrEnum
 from pydantic import BaseModel, ConfigDict, Field
 
 from app.core.schemas import Input, Page, RecordListQuery, Text, Timestamp, not_null
-from app.interactions.models import Direction, InteractionType
+
+
+class InteractionType(StrEnum):
+    call = "call"
+    email = "email"
+    meeting = "meeting"
+    note = "note"
+    chat = "chat"
+    visit = "visit"
+    social = "social"
+
+
+class Direction(StrEnum):
+    inbound = "inbound"
+    outbound = "outbound"
+
 
 Channel = Text(32)
 Owner = Text(64)

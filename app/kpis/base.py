@@ -35,7 +35,7 @@ from sqlalchemy import (
     union_all,
 )
 
-from app.contacts.models import LifecycleStage
+from app.contacts.schemas import LifecycleStage
 from app.core.rows import Conditions
 from app.core.scope import Scope
 from app.core.types import UTCDateTime

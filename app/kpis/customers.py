@@ -17,7 +17,6 @@ from sqlalchemy import (
 
 from app.core.rows import Conditions
 from app.core.scope import Scope
-from app.deals.models import Deal
 from app.kpis.sales import CONTACT, CONTACTS, WORKSPACE, in_segment
 from app.kpis.sql import (
     by_window,
@@ -28,7 +27,8 @@ from app.kpis.sql import (
     windows_table,
 )
 from app.kpis.windows import Window
-from app.pipelines.models import StageKind
+from app.sales.models import Deal
+from app.sales.schemas import StageKind
 
 DEALS = Deal.__table__.c
 

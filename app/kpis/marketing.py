@@ -12,7 +12,8 @@ from typing import Any
 
 from sqlalchemy import and_, bindparam, func, select
 
-from app.campaigns.models import Campaign, SpendCategory, SpendEntry
+from app.campaigns.models import Campaign, SpendEntry
+from app.campaigns.schemas import SpendCategory
 from app.core.rows import Conditions
 from app.core.scope import Scope
 from app.kpis.sales import CONTACTS, ORDER, ORDERS, WORKSPACE, paid

@@ -7,12 +7,12 @@ from typing import Annotated, Any
 from fastapi import Query
 from starlette.responses import Response
 
+from app.context import reader
 from app.core.responses import json_response
 from app.kpis import schemas as s
 from app.kpis.service import KpiService
 from app.kpis.summary import summary
 from app.routing import api_router
-from app.workspaces.auth import reader
 
 router = api_router("/kpis", tags=["kpis"])
 Reader = Annotated[KpiService, reader(KpiService, "kpis")]

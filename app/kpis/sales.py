@@ -23,7 +23,8 @@ from app.kpis.sql import (
     windows_table,
 )
 from app.kpis.windows import Window
-from app.orders.models import Order, OrderStatus
+from app.orders.models import Order
+from app.orders.schemas import OrderStatus
 
 ORDER, CONTACT = Order.__table__, Contact.__table__
 ORDERS, CONTACTS = ORDER.c, CONTACT.c

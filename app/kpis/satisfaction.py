@@ -8,7 +8,8 @@ from sqlalchemy import and_, case, func, or_, select
 
 from app.core.rows import Conditions
 from app.core.scope import Scope
-from app.feedback.models import Feedback, FeedbackKind, FeedbackStatus
+from app.feedback.models import Feedback
+from app.feedback.schemas import FeedbackKind, FeedbackStatus
 from app.kpis.sales import WORKSPACE, in_segment
 from app.kpis.sql import (
     by_window,

@@ -18,7 +18,8 @@ from collections.abc import Collection
 from sqlalchemy import Update, case, func, or_, select, update
 
 from app.core.types import UTCDateTime
-from app.orders.models import Order, OrderStatus
+from app.orders.models import Order
+from app.orders.schemas import OrderStatus
 
 ORDER = Order.__table__
 ORDERS = ORDER.c

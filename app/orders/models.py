@@ -1,7 +1,6 @@
 import uuid
 from datetime import datetime
 from decimal import Decimal
-from enum import StrEnum
 from typing import Any
 
 from sqlalchemy import CHAR, ForeignKeyConstraint, Index, String, UniqueConstraint
@@ -10,13 +9,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 from app.core.db import Base
 from app.core.models import WorkspaceScoped, enum_column
 from app.core.types import JSONType, Money, UTCDateTime, Uuid
-
-
-class OrderStatus(StrEnum):
-    pending = "pending"
-    paid = "paid"  # the only status that counts as revenue
-    refunded = "refunded"
-    cancelled = "cancelled"
+from app.orders.schemas import OrderStatus
 
 
 class Order(WorkspaceScoped, Base):

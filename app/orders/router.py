@@ -4,6 +4,7 @@ from typing import Annotated
 from fastapi import Query
 from starlette.responses import Response
 
+from app.context import reader, writer
 from app.core.openapi import problems
 from app.core.responses import json_response, no_content, page_response, record_response
 from app.core.schemas import BatchResult, batch_result
@@ -17,7 +18,6 @@ from app.orders.schemas import (
 )
 from app.orders.service import OrderService
 from app.routing import api_router
-from app.workspaces.auth import reader, writer
 
 router = api_router("/orders", tags=["orders"])
 Reader = Annotated[OrderService, reader(OrderService, "orders")]

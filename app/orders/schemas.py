@@ -9,7 +9,14 @@ from pydantic import BaseModel, ConfigDict, Field
 from app.core.batch import MAX_ITEMS
 from app.core.currency import Amount, CurrencyCode
 from app.core.schemas import Input, Page, RecordListQuery, Text, Timestamp, not_null
-from app.orders.models import OrderStatus
+
+
+class OrderStatus(StrEnum):
+    pending = "pending"
+    paid = "paid"  # the only status that counts as revenue
+    refunded = "refunded"
+    cancelled = "cancelled"
+
 
 Channel = Annotated[Text(32), Field(examples=["web", "pos", "marketplace"])]
 ExternalId = Annotated[Text(128), Field(description="The order's id in your shop or ERP.")]

@@ -1,6 +1,5 @@
 import uuid
 from datetime import datetime
-from enum import StrEnum
 
 from sqlalchemy import ForeignKeyConstraint, Index, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
@@ -8,19 +7,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 from app.core.db import Base
 from app.core.models import WorkspaceScoped, enum_column
 from app.core.types import UTCDateTime, Uuid
-
-
-class TaskStatus(StrEnum):
-    open = "open"
-    done = "done"
-    cancelled = "cancelled"
-
-
-class Priority(StrEnum):
-    low = "low"
-    normal = "normal"
-    high = "high"
-    urgent = "urgent"
+from app.tasks.schemas import Priority, TaskStatus
 
 
 class Task(WorkspaceScoped, Base):

@@ -1,17 +1,21 @@
 from sqlalchemy import or_
 
+from app.core import links
+from app.core.links import OnDelete
 from app.core.pagination import keyset
 from app.core.repository import Repository
 from app.core.rows import Conditions, Row
 from app.core.types import utcnow
-from app.tasks.models import Task, TaskStatus
-from app.tasks.schemas import READ_FIELDS, TaskFilters
+from app.tasks.models import Task
+from app.tasks.schemas import READ_FIELDS, TaskFilters, TaskStatus
 
 
-class TaskRepository(Repository[Task]):
+class TaskRepository(Repository):
     model = Task
     read_fields = READ_FIELDS
     resource = "task"
+    permission = "tasks"
+    noun = "task"
 
     async def find(self, f: TaskFilters) -> tuple[list[Row], str | None]:
         ks = keyset(f.sort, self.c, self.c.id)
@@ -45,3 +49,16 @@ class TaskRepository(Repository[Task]):
             )
         self.in_time_ranges(where, f)
         return where
+
+
+# A contact's tasks are its history (in its timeline when they were created); they outlive
+# the company and the deal they were about.
+links.declare(
+    TaskRepository,
+    parent="contacts",
+    column="contact_id",
+    on_delete=OnDelete.cascade,
+    history_at="created_at",
+)
+links.declare(TaskRepository, parent="companies", column="company_id", on_delete=OnDelete.unlink)
+links.declare(TaskRepository, parent="deals", column="deal_id", on_delete=OnDelete.unlink)

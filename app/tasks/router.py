@@ -4,6 +4,7 @@ from typing import Annotated
 from fastapi import Query
 from starlette.responses import Response
 
+from app.context import reader, writer
 from app.core.openapi import problems
 from app.core.responses import no_content, page_response, record_response
 from app.routing import api_router
@@ -15,7 +16,6 @@ from app.tasks.schemas import (
     TaskUpdate,
 )
 from app.tasks.service import TaskService
-from app.workspaces.auth import reader, writer
 
 router = api_router("/tasks", tags=["tasks"])
 Reader = Annotated[TaskService, reader(TaskService, "tasks")]

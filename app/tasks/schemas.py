@@ -5,7 +5,20 @@ from enum import StrEnum
 from pydantic import BaseModel, Field
 
 from app.core.schemas import Input, Page, RecordListQuery, Text, Timestamp, not_null
-from app.tasks.models import Priority, TaskStatus
+
+
+class TaskStatus(StrEnum):
+    open = "open"
+    done = "done"
+    cancelled = "cancelled"
+
+
+class Priority(StrEnum):
+    low = "low"
+    normal = "normal"
+    high = "high"
+    urgent = "urgent"
+
 
 Assignee = Text(64)
 

@@ -24,7 +24,7 @@ from sqlalchemy import (
 )
 
 from app.core.rows import Row, Rows, Statements
-from app.timeline.sources import SOURCES, Source
+from app.timeline.sources import Source, sources
 
 _statements = Statements()
 
@@ -48,13 +48,13 @@ class TimelineRepository:
         window: tuple[datetime | None, datetime | None],
         limit: int,
     ) -> list[Row]:
-        sources = [s for s in SOURCES if not kinds or s.kind in kinds]
+        chosen = [s for s in sources() if not kinds or s.kind in kinds]
         params: dict[str, Any] = {
             "workspace_id": self.workspace_id,
             "contact_id": contact_id,
             "limit": limit + 1,
         }
-        shape: tuple[Any, ...] = (self.dialect, tuple(s.kind for s in sources), descending)
+        shape: tuple[Any, ...] = (self.dialect, tuple(s.kind for s in chosen), descending)
         if after is not None:
             params.update(after_at=after[0], after_id=after[2])
             shape += (after[1],)
@@ -62,7 +62,7 @@ class TimelineRepository:
             if value is not None:
                 params[name] = value
                 shape += (name,)
-        query = _statements.get(shape, lambda: _timeline(sources, descending, after, params))
+        query = _statements.get(shape, lambda: _timeline(chosen, descending, after, params))
         return await self.rows.all(query, params)
 
 
@@ -108,7 +108,7 @@ def _columns(source: Source) -> list[ColumnElement[Any]]:
         t.c[source.at].label("at"),
         t.c.id.label("item_id"),
     ]
-    for other in SOURCES:
+    for other in sources():
         for field in other.fields:
             name = column_name(other, field)
             if other is source:

@@ -4,12 +4,12 @@ from typing import Annotated
 from fastapi import Query
 from starlette.responses import Response
 
+from app.context import reader
 from app.core.openapi import problems
 from app.core.responses import page_response
 from app.routing import api_router
 from app.timeline.schemas import TimelineFilters, TimelinePage
 from app.timeline.service import TimelineService
-from app.workspaces.auth import reader
 
 router = api_router("/contacts", tags=["contacts"])
 Reader = Annotated[TimelineService, reader(TimelineService, "contacts")]

@@ -1,13 +1,20 @@
 from datetime import datetime
 from enum import StrEnum
-from typing import Any, Literal
+from typing import Annotated, Any
 
-from pydantic import BaseModel, Field
+from pydantic import AfterValidator, BaseModel, Field
 
 from app.core.schemas import ListQuery, Page, Timestamp
-from app.timeline.sources import KINDS
+from app.timeline.sources import kinds, known_kind
 
-Kind = Literal[KINDS]  # type: ignore[valid-type]
+
+def _enumerate_kinds(schema: dict[str, Any]) -> None:
+    # The kinds are known once every feature has declared its links, which is before the
+    # OpenAPI document is first built.
+    schema["enum"] = list(kinds())
+
+
+Kind = Annotated[str, AfterValidator(known_kind), Field(json_schema_extra=_enumerate_kinds)]
 
 
 class TimelineItem(BaseModel):

@@ -7,9 +7,7 @@ from app.core.pagination import bad_cursor, pack, unpack
 from app.core.scope import Scope
 from app.timeline.repository import TimelineRepository, column_name
 from app.timeline.schemas import TimelineFilters, TimelineSort
-from app.timeline.sources import KINDS, SOURCES
-
-_SOURCE = {source.kind: source for source in SOURCES}
+from app.timeline.sources import by_kind, kinds
 
 
 class TimelineService:
@@ -17,7 +15,9 @@ class TimelineService:
         self.contacts = ContactService(scope)
         self.timeline = TimelineRepository(scope.rows, scope.dialect, scope.workspace_id)
         # Each kind's items as its own endpoint shows them (money to its currency's minor unit).
-        self.present = {source.kind: source.repository(scope).present for source in SOURCES}
+        self.present = {
+            kind: source.repository(scope).present for kind, source in by_kind().items()
+        }
 
     async def page(
         self, contact_id: uuid.UUID, f: TimelineFilters
@@ -40,7 +40,7 @@ class TimelineService:
         return items, pack(f.sort, last["at"], last["kind"], last["item_id"])
 
     def _item(self, row: dict[str, Any]) -> dict[str, Any]:
-        source = _SOURCE[row["kind"]]
+        source = by_kind()[row["kind"]]
         data = {field: row[column_name(source, field)] for field in source.fields}
         return {"kind": source.kind, "at": row["at"], "data": self.present[source.kind](data)}
 
@@ -48,7 +48,7 @@ class TimelineService:
 def _decode(cursor: str, sort: TimelineSort) -> tuple[datetime, str, uuid.UUID]:
     at, kind, item_id = unpack(cursor, sort, 3)
     try:
-        if kind not in KINDS:
+        if kind not in kinds():
             raise ValueError(kind)
         return datetime.fromisoformat(at), kind, uuid.UUID(item_id)
     except (ValueError, TypeError, AttributeError) as exc:

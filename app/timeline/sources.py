@@ -1,36 +1,30 @@
-"""What a contact's timeline shows: each kind of history, where it is kept and when it happened.
+"""What a contact's timeline shows: every kind of history that declares a link to contacts
+with a time (`history_at`, app/core/links.py), where it is kept and when it happened.
 
-A new kind of history is one more Source here; its table needs an index on (workspace_id,
-contact_id, <at column>, id), which serves its part of every page.
-
-`owned` says what becomes of the items when their contact is deleted: owned items are the
-contact's own history (deleting the contact needs `cascade=true`, and deletes them); the others
-belong to something else (a deal's stage changes) and only lose their link to the contact.
+A new kind of history is one more declared link; its table needs an index on (workspace_id,
+contact_id, <at column>, id), which serves its part of every page. The timeline reads the
+registry when asked, so it never imports the features whose rows it shows.
 """
 
 from dataclasses import dataclass
+from functools import cache
 from typing import Any
 
 from sqlalchemy import Table
 
+from app.core import links
 from app.core.repository import Repository
-from app.deals.repository import StageChangeRepository
-from app.feedback.repository import FeedbackRepository
-from app.interactions.repository import InteractionRepository
-from app.orders.repository import OrderRepository
-from app.tasks.repository import TaskRepository
 
 
 @dataclass(frozen=True, slots=True)
 class Source:
     kind: str
-    repository: type[Repository[Any]]
+    repository: type[Repository]
     at: str  # the column that places an item in time
-    owned: bool = True
 
     @property
     def table(self) -> Table:
-        return self.repository.model.__table__  # type: ignore[no-any-return]
+        return self.repository.table
 
     @property
     def fields(self) -> tuple[str, ...]:
@@ -38,11 +32,27 @@ class Source:
         return self.repository.read_fields
 
 
-SOURCES: tuple[Source, ...] = (
-    Source("interaction", InteractionRepository, "occurred_at"),
-    Source("feedback", FeedbackRepository, "received_at"),
-    Source("task", TaskRepository, "created_at"),
-    Source("order", OrderRepository, "ordered_at"),
-    Source("deal_stage_change", StageChangeRepository, "changed_at", owned=False),
-)
-KINDS = tuple(source.kind for source in SOURCES)
+@cache
+def sources() -> tuple[Source, ...]:
+    """Every kind of a contact's history, in kind order (known once every feature has been
+    imported, i.e. once the app exists)."""
+    found = (
+        Source(link.kind, link.child, link.history_at)
+        for link in links.of("contacts")
+        if link.history_at is not None
+    )
+    return tuple(sorted(found, key=lambda source: source.kind))
+
+
+def kinds() -> tuple[str, ...]:
+    return tuple(source.kind for source in sources())
+
+
+def by_kind() -> dict[str, Source]:
+    return {source.kind: source for source in sources()}
+
+
+def known_kind(value: Any) -> Any:
+    if value not in kinds():
+        raise ValueError(f"unknown kind; use one of: {', '.join(kinds())}")
+    return value

@@ -1,6 +1,5 @@
 import uuid
 from datetime import datetime
-from enum import StrEnum
 from typing import Any
 
 from sqlalchemy import (
@@ -18,7 +17,9 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from app.core.db import Base
 from app.core.models import WorkspaceScoped, enum_column
+from app.core.security import Role
 from app.core.types import JSONType, UTCDateTime, Uuid, new_id, utcnow
+from app.webhooks.schemas import DeliveryStatus
 
 
 class WebhookEndpoint(WorkspaceScoped, Base):
@@ -40,13 +41,10 @@ class WebhookEndpoint(WorkspaceScoped, Base):
     previous_secret: Mapped[str | None] = mapped_column(String(100))
     previous_secret_expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     consecutive_failures: Mapped[int] = mapped_column(Integer, default=0)
+    # The role of the key that created it: the endpoint receives only events about records
+    # that role may read.
+    role: Mapped[Role] = mapped_column(enum_column(Role, "role"))
     disabled_reason: Mapped[str | None] = mapped_column(String(200))
-
-
-class DeliveryStatus(StrEnum):
-    pending = "pending"  # waiting for its next attempt
-    succeeded = "succeeded"
-    failed = "failed"  # retries exhausted, or the endpoint is gone
 
 
 class WebhookDelivery(Base):

@@ -2,7 +2,7 @@
 
 A delivery row exists exactly when its event does (both commit or neither), and the worker
 (worker.py) sends it later, so a crash never loses a message and no request waits for a
-receiver.
+receiver. An endpoint gets the events it subscribes to that its creator's role may read.
 """
 
 import fnmatch
@@ -15,8 +15,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.core.bulk import insert_rows
 from app.core.changes import as_json
 from app.core.types import new_id, utcnow
-from app.events.store import representation
-from app.webhooks.models import DeliveryStatus, WebhookDelivery, WebhookEndpoint
+from app.events.schemas import representation
+from app.events.service import may_read
+from app.webhooks.models import WebhookDelivery, WebhookEndpoint
+from app.webhooks.schemas import DeliveryStatus
 
 
 def subscribed(patterns: list[str], event_type: str) -> bool:
@@ -37,7 +39,7 @@ async def enqueue(
         return
     endpoints = (
         await session.execute(
-            select(WebhookEndpoint.id, WebhookEndpoint.event_types).where(
+            select(WebhookEndpoint.id, WebhookEndpoint.event_types, WebhookEndpoint.role).where(
                 WebhookEndpoint.workspace_id == workspace_id, WebhookEndpoint.enabled.is_(True)
             )
         )
@@ -64,6 +66,7 @@ async def enqueue(
         for event in events
         for endpoint in endpoints
         if subscribed(endpoint.event_types, event["type"])
+        and may_read(endpoint.role, event["type"])
     ]
     await insert_rows(session, WebhookDelivery.__table__, rows)
 

@@ -11,7 +11,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from email.utils import parsedate_to_datetime
 
-from app.webhooks.models import DeliveryStatus, WebhookDelivery, WebhookEndpoint
+from app.webhooks.models import WebhookDelivery, WebhookEndpoint
+from app.webhooks.schemas import DeliveryStatus
 
 # The pause after attempt n is RETRY_DELAYS[n - 1]; after the last, the delivery has failed.
 RETRY_DELAYS = (

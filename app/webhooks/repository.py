@@ -16,9 +16,10 @@ class _Newest(StrEnum):
     created_at_desc = "-created_at"
 
 
-class EndpointRepository(Repository[WebhookEndpoint]):
+class EndpointRepository(Repository):
     model = WebhookEndpoint
     read_fields = READ_FIELDS
+    noun = "webhook"
     # Subscriptions are configuration: their changes are not events of the change feed.
     resource = None
 
@@ -26,17 +27,27 @@ class EndpointRepository(Repository[WebhookEndpoint]):
         ks = keyset(_Newest.created_at_desc, self.c, self.c.id)
         return await self.page(self.conditions(), ks, f.cursor, f.limit)
 
+    async def enabled(self) -> list[Row]:
+        """The enabled endpoints: what each subscribes to, and as which role."""
+        c = self.c
+        query = select(c.id, c.event_types, c.role).where(self.mine(c.enabled.is_(True)))
+        return [dict(row) for row in (await self.session.execute(query)).mappings()]
+
 
 # API names of delivery columns that are named otherwise in the table.
 _COLUMNS = {"webhook_id": "endpoint_id", "attempt_count": "attempts"}
 
 
-class DeliveryRepository(Repository[WebhookDelivery]):
+class DeliveryRepository(Repository):
     model = WebhookDelivery
     read_fields = DELIVERY_FIELDS
+    noun = "delivery of this webhook"
 
     def select_columns(self) -> Select[Any]:
         return select(*(self.c[_COLUMNS.get(name, name)].label(name) for name in self.read_fields))
+
+    def view(self, record: Any) -> Row:
+        return {name: record[_COLUMNS.get(name, name)] for name in self.read_fields}
 
     async def find(
         self, endpoint_id: uuid.UUID, f: DeliveryFilters
@@ -80,9 +91,7 @@ class DeliveryRepository(Repository[WebhookDelivery]):
         )
         return await self.rows.all(query, {"delivery_id": delivery_id})
 
-    async def load_for(
-        self, endpoint_id: uuid.UUID, delivery_id: uuid.UUID
-    ) -> WebhookDelivery | None:
-        """The endpoint's delivery, locked for a change."""
-        delivery = await self.load(delivery_id, for_update=True)
-        return delivery if delivery is not None and delivery.endpoint_id == endpoint_id else None
+    async def lock_of(self, endpoint_id: uuid.UUID, delivery_id: uuid.UUID) -> Row | None:
+        """The endpoint's delivery, every column, locked for a change."""
+        delivery = (await self.lock([delivery_id])).get(delivery_id)
+        return delivery if delivery is not None and delivery["endpoint_id"] == endpoint_id else None

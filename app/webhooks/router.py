@@ -1,9 +1,10 @@
 import uuid
 from typing import Annotated
 
-from fastapi import Query, Request
+from fastapi import Query
 from starlette.responses import Response
 
+from app.context import reader, writer
 from app.core.openapi import problems
 from app.core.responses import json_response, no_content, page_response, record_response
 from app.core.schemas import ListQuery
@@ -19,7 +20,6 @@ from app.webhooks.schemas import (
     WebhookWithSecret,
 )
 from app.webhooks.service import WebhookService
-from app.workspaces.auth import reader, writer
 
 router = api_router("/webhooks", tags=["webhooks"])
 Reader = Annotated[WebhookService, reader(WebhookService, "webhooks")]
@@ -35,10 +35,6 @@ ACCEPTED = {
 }
 
 
-def _allow_private(request: Request) -> bool:
-    return bool(request.app.state.settings.webhook_allow_private_urls)
-
-
 @router.get("", operation_id="list_webhooks", response_model=WebhookPage)
 async def list_webhooks(service: Reader, filters: Annotated[ListQuery, Query()]) -> Response:
     """List the workspace's webhook endpoints, newest first. Secrets are never shown again."""
@@ -52,9 +48,9 @@ async def list_webhooks(service: Reader, filters: Annotated[ListQuery, Query()])
     status_code=201,
     response_model=WebhookWithSecret,
 )
-async def create_webhook(service: Writer, body: WebhookCreate, request: Request) -> Response:
+async def create_webhook(service: Writer, body: WebhookCreate) -> Response:
     """Subscribe a URL to events. The response holds the signing secret, shown only once."""
-    created = await service.create(body, allow_private=_allow_private(request))
+    created = await service.create(body)
     return record_response(created, 201, f"{PREFIX}/{created['id']}")
 
 
@@ -75,11 +71,9 @@ async def get_webhook(service: Reader, webhook_id: uuid.UUID) -> Response:
     response_model=WebhookRead,
     responses=problems(404),
 )
-async def update_webhook(
-    service: Writer, webhook_id: uuid.UUID, body: WebhookUpdate, request: Request
-) -> Response:
+async def update_webhook(service: Writer, webhook_id: uuid.UUID, body: WebhookUpdate) -> Response:
     """Change the fields sent; `enabled: true` re-enables a disabled endpoint."""
-    updated = await service.update(webhook_id, body, allow_private=_allow_private(request))
+    updated = await service.update(webhook_id, body)
     return record_response(updated)
 
 

@@ -1,13 +1,20 @@
 import uuid
 from datetime import datetime
+from enum import StrEnum
 from typing import Annotated, Any
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints
 
 from app.core.changes import RESOURCES, event_types
-from app.core.schemas import Input, ListQuery, Page, Text, not_null
-from app.webhooks.models import DeliveryStatus
+from app.core.schemas import Input, ListQuery, Page, ShownOnce, Text, not_null
 from app.webhooks.urls import syntax_error
+
+
+class DeliveryStatus(StrEnum):
+    pending = "pending"  # waiting for its next attempt
+    succeeded = "succeeded"
+    failed = "failed"  # retries exhausted, or the endpoint is gone
+
 
 MAX_EVENT_TYPES = 50
 
@@ -108,10 +115,9 @@ class WebhookRead(BaseModel):
 
 
 class WebhookWithSecret(WebhookRead):
-    secret: str = Field(
-        description="Signs every message (Standard Webhooks, `whsec_` + base64). Shown only "
-        "when the endpoint is created and when the secret is rotated.",
-        examples=["whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"],
+    secret: ShownOnce(
+        "Signs every message (Standard Webhooks, `whsec_` + base64). Shown only when the "
+        "endpoint is created and when the secret is rotated."
     )
 
 

@@ -3,17 +3,16 @@ from datetime import timedelta
 from typing import Any
 
 from app.core.changes import as_json
-from app.core.errors import Conflict, RuleViolation, field_error, not_found
-from app.core.repository import to_dict
+from app.core.errors import Conflict, NotFound, RuleViolation, field_error, not_found
 from app.core.rows import Row
 from app.core.schemas import ListQuery
 from app.core.scope import Scope
 from app.core.types import utcnow
+from app.events.service import readable_types
 from app.webhooks import urls
-from app.webhooks.models import DeliveryStatus, WebhookDelivery, WebhookEndpoint
 from app.webhooks.outbox import message
 from app.webhooks.repository import DeliveryRepository, EndpointRepository
-from app.webhooks.schemas import READ_FIELDS, DeliveryFilters, WebhookCreate, WebhookUpdate
+from app.webhooks.schemas import DeliveryFilters, DeliveryStatus, WebhookCreate, WebhookUpdate
 from app.webhooks.signing import new_secret
 
 # How long the secret before a rotation keeps signing messages, so receivers can switch over.
@@ -25,6 +24,7 @@ class WebhookService:
     """Subscriptions (webhook endpoints) and their delivery log."""
 
     def __init__(self, scope: Scope) -> None:
+        self.scope = scope
         self.endpoints = EndpointRepository(scope)
         self.deliveries = DeliveryRepository(scope)
 
@@ -32,63 +32,68 @@ class WebhookService:
         return await self.endpoints.find(filters)
 
     async def get(self, endpoint_id: uuid.UUID) -> Row:
-        row = await self.endpoints.get_row(endpoint_id)
-        if row is None:
-            raise not_found("webhook", endpoint_id)
-        return row
+        return await self.endpoints.get_or_404(endpoint_id)
 
-    async def create(self, data: WebhookCreate, *, allow_private: bool) -> dict[str, Any]:
-        """A new endpoint, with its secret (shown this once)."""
-        await _check_url(data.url, allow_private)
-        endpoint = WebhookEndpoint(**data.model_dump(), secret=new_secret(), consecutive_failures=0)
-        await self.endpoints.add(endpoint)
-        return {**to_dict(endpoint, READ_FIELDS), "secret": endpoint.secret}
+    async def create(self, data: WebhookCreate) -> dict[str, Any]:
+        """A new endpoint, with its secret (shown this once). It receives only the events its
+        creator's role may read."""
+        values = data.model_dump()
+        self._check_patterns(values["event_types"])
+        await self._check_url(values["url"])
+        role = self.scope.principal.role
+        endpoint = self.endpoints.new(
+            {**values, "secret": new_secret(), "consecutive_failures": 0, "role": role}
+        )
+        await self.endpoints.insert(endpoint)
+        return {**self.endpoints.view(endpoint), "secret": endpoint["secret"]}
 
-    async def update(
-        self, endpoint_id: uuid.UUID, data: WebhookUpdate, *, allow_private: bool
-    ) -> dict[str, Any]:
-        endpoint = await self._load(endpoint_id)
+    async def update(self, endpoint_id: uuid.UUID, data: WebhookUpdate) -> dict[str, Any]:
+        endpoint = await self.endpoints.load_target(endpoint_id)
         changes = data.model_dump(exclude_unset=True)
         if "url" in changes:
-            await _check_url(changes["url"], allow_private)
+            await self._check_url(changes["url"])
+        if "event_types" in changes:
+            self._check_patterns(changes["event_types"])
         if changes.get("enabled") is True:
             changes.update(consecutive_failures=0, disabled_reason=None)
-        elif changes.get("enabled") is False and endpoint.enabled:
+        elif changes.get("enabled") is False and endpoint["enabled"]:
             changes["disabled_reason"] = "Disabled through the API."
-        await self.endpoints.update(endpoint, changes)
-        return to_dict(endpoint, READ_FIELDS)
+        saved = await self.endpoints.save(endpoint, {**endpoint, **changes})
+        return self.endpoints.view(saved)
 
     async def delete(self, endpoint_id: uuid.UUID) -> None:
         """Delete the endpoint with its queued deliveries and their log."""
-        await self.endpoints.delete(await self._load(endpoint_id))
+        await self.endpoints.remove(await self.endpoints.load_target(endpoint_id, for_delete=True))
 
     async def rotate_secret(self, endpoint_id: uuid.UUID) -> dict[str, Any]:
         """A new secret; the current one keeps signing alongside it for ROTATION_OVERLAP."""
-        endpoint = await self._load(endpoint_id)
-        changes = {
+        endpoint = await self.endpoints.load_target(endpoint_id)
+        rotated = {
+            **endpoint,
             "secret": new_secret(),
-            "previous_secret": endpoint.secret,
+            "previous_secret": endpoint["secret"],
             "previous_secret_expires_at": utcnow() + ROTATION_OVERLAP,
         }
-        await self.endpoints.update(endpoint, changes)
-        return {**to_dict(endpoint, READ_FIELDS), "secret": endpoint.secret}
+        saved = await self.endpoints.save(endpoint, rotated)
+        return {**self.endpoints.view(saved), "secret": saved["secret"]}
 
     async def send_test(self, endpoint_id: uuid.UUID) -> dict[str, Any]:
         """Queue a `webhook.test` message for the endpoint, whatever it subscribes to."""
         await self.get(endpoint_id)
         now = utcnow()
         data = {"webhook_id": endpoint_id, "message": "test"}
-        delivery = WebhookDelivery(
-            endpoint_id=endpoint_id,
-            event_type=TEST_EVENT,
-            payload=as_json(message(TEST_EVENT, now, data)),
-            status=DeliveryStatus.pending,
-            next_attempt_at=now,
-            created_at=now,
-            updated_at=now,
+        delivery = self.deliveries.new(
+            {
+                "endpoint_id": endpoint_id,
+                "event_type": TEST_EVENT,
+                "payload": as_json(message(TEST_EVENT, now, data)),
+                "status": DeliveryStatus.pending,
+                "attempts": 0,
+                "next_attempt_at": now,
+            }
         )
-        await self.deliveries.add(delivery)
-        return await self.get_delivery(endpoint_id, delivery.id)
+        await self.deliveries.insert(delivery)
+        return await self.get_delivery(endpoint_id, delivery["id"])
 
     async def find_deliveries(
         self, endpoint_id: uuid.UUID, filters: DeliveryFilters
@@ -99,41 +104,39 @@ class WebhookService:
     async def get_delivery(self, endpoint_id: uuid.UUID, delivery_id: uuid.UUID) -> Row:
         row = await self.deliveries.detail(endpoint_id, delivery_id)
         if row is None:
-            raise not_found("delivery of this webhook", delivery_id)
+            raise _no_delivery(delivery_id)
         return row
 
     async def redeliver(self, endpoint_id: uuid.UUID, delivery_id: uuid.UUID) -> Row:
         """Send the delivery again as soon as possible, with the same `webhook-id`."""
-        delivery = await self.deliveries.load_for(endpoint_id, delivery_id)
+        delivery = await self.deliveries.lock_of(endpoint_id, delivery_id)
         if delivery is None:
-            raise not_found("delivery of this webhook", delivery_id)
+            raise _no_delivery(delivery_id)
         now = utcnow()
-        if delivery.locked_until is not None and delivery.locked_until > now:
+        locked_until = delivery["locked_until"]
+        if locked_until is not None and locked_until > now:
             # Releasing the lease now could let a second worker send it at the same time.
             raise Conflict(
                 "The delivery is being sent right now; retry when this attempt is over.",
-                headers={
-                    "Retry-After": str(int((delivery.locked_until - now).total_seconds()) + 1)
-                },
+                headers={"Retry-After": str(int((locked_until - now).total_seconds()) + 1)},
             )
-        delivery.status = DeliveryStatus.pending
-        delivery.next_attempt_at = now
-        delivery.locked_until = None
-        await self.deliveries.flush()
+        changes = {"status": DeliveryStatus.pending, "next_attempt_at": now, "locked_until": None}
+        await self.deliveries.save(delivery, {**delivery, **changes, "updated_at": now})
         return await self.get_delivery(endpoint_id, delivery_id)
 
-    async def _load(self, endpoint_id: uuid.UUID) -> WebhookEndpoint:
-        endpoint = await self.endpoints.load(endpoint_id, for_update=True)
-        if endpoint is None:
-            raise not_found("webhook", endpoint_id)
-        return endpoint
+    def _check_patterns(self, patterns: list[str]) -> None:
+        """403 for a subscription to events about records the caller's role may not read."""
+        readable_types(self.scope.principal.role, patterns)
+
+    async def _check_url(self, url: str) -> None:
+        if self.scope.settings.webhook_allow_private_urls:
+            return
+        try:
+            await urls.check(url)
+        except urls.UnsafeUrl as exc:
+            detail = f"Webhooks cannot be sent to this URL: {exc}."
+            raise RuleViolation(detail, errors=[field_error("/url", str(exc))]) from exc
 
 
-async def _check_url(url: str, allow_private: bool) -> None:
-    if allow_private:
-        return
-    try:
-        await urls.check(url)
-    except urls.UnsafeUrl as exc:
-        detail = f"Webhooks cannot be sent to this URL: {exc}."
-        raise RuleViolation(detail, errors=[field_error("/url", str(exc))]) from exc
+def _no_delivery(delivery_id: uuid.UUID) -> NotFound:
+    return not_found("delivery of this webhook", delivery_id)

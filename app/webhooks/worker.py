@@ -31,15 +31,18 @@ from typing import Any
 
 import httpx
 from sqlalchemy import Select, bindparam, delete, exists, or_, select, update
+from sqlalchemy.ext.asyncio import async_sessionmaker
 
 from app.core.config import Settings
 from app.core.db import Database, open_database
 from app.core.responses import dumps
+from app.core.scoping import ALL_WORKSPACES
 from app.core.types import utcnow
-from app.events import store as events
+from app.events import service as events
 from app.idempotency import service as idempotency
 from app.webhooks import policy, signing, urls
-from app.webhooks.models import DeliveryStatus, WebhookAttempt, WebhookDelivery, WebhookEndpoint
+from app.webhooks.models import WebhookAttempt, WebhookDelivery, WebhookEndpoint
+from app.webhooks.schemas import DeliveryStatus
 
 log = logging.getLogger("crm.webhooks")
 
@@ -114,6 +117,12 @@ class Worker:
         batch: int = BATCH,
     ) -> None:
         self.db = db
+        # The worker serves every workspace: its statements say so (app/core/scoping.py).
+        self.sessions = async_sessionmaker(
+            db.engine.execution_options(**{ALL_WORKSPACES: "the worker serves every workspace"}),
+            expire_on_commit=False,
+            autoflush=False,
+        )
         self.settings = settings
         self.clock = clock
         self.rng = rng
@@ -166,13 +175,13 @@ class Worker:
     async def housekeep(self) -> None:
         """Drop events and delivery logs past retention, and expired idempotency keys."""
         horizon = self.clock() - timedelta(days=self.settings.event_retention_days)
-        async with self.db.writer() as session, session.begin():
+        async with self.sessions() as session, session.begin():
             await events.purge(session, horizon)
             await idempotency.purge(session)
             await session.execute(delete(_deliveries).where(_deliveries.c.created_at < horizon))
 
     async def _claim(self, now: datetime) -> list[Claim]:
-        async with self.db.writer() as session, session.begin():
+        async with self.sessions() as session, session.begin():
             rows = (await session.execute(DUE, {"now": now, "batch": self.batch})).all()
             if rows:
                 await session.execute(
@@ -240,7 +249,7 @@ class Worker:
 
     async def _record(self, claim: Claim, outcome: policy.Outcome, attempted_at: datetime) -> None:
         # Endpoint before delivery: the order in which deleting an endpoint locks them too.
-        async with self.db.writer() as session, session.begin():
+        async with self.sessions() as session, session.begin():
             endpoint = await session.get(WebhookEndpoint, claim.endpoint_id, with_for_update=True)
             delivery = await session.get(WebhookDelivery, claim.id, with_for_update=True)
             if endpoint is None or delivery is None:

@@ -1,36 +1,22 @@
-"""Who is calling, and what they may do: the dependencies that give routes their service.
+"""Who is calling: the API key of `Authorization: Bearer`, verified against its stored hash.
 
-`reader(Service, resource)` and `writer(Service, resource)` authenticate the API key from
-`Authorization: Bearer`, check the role's permission and build the service: for a read with the
-fast row runner, for a write on the request's transaction (see app/unit_of_work.py). One
-dependency per route, since each costs a measurable share of a hot read.
-
-A verified key is remembered for `CRM_AUTH_CACHE_SECONDS`, so that hot reads do not pay a second
-query for authentication. Revoking a key forgets it at once in the process that revoked it;
-other processes stop accepting it when their entry expires.
+The request context (app/context.py) authenticates every /api/v1 request with `authenticate`
+before anything else. A verified key is remembered for `CRM_AUTH_CACHE_SECONDS`, so that hot
+reads do not pay a second query for authentication. Revoking a key forgets it at once in the
+process that revoked it, once the revocation has committed; other processes stop accepting it
+when their entry expires.
 """
 
 import time
 import uuid
-from typing import Any, Protocol, TypeVar
 
-from fastapi import Depends, Request
 from sqlalchemy import bindparam, select
+from starlette.requests import Request
 
-from app.core.changes import ChangeLog
-from app.core.db import Database, database
-from app.core.errors import Forbidden, Unauthorized
-from app.core.rows import SessionRows
-from app.core.scope import Scope
-from app.core.security import (
-    Action,
-    Principal,
-    Role,
-    is_allowed,
-    key_matches,
-    key_prefix,
-    looks_like_key,
-)
+from app.core.db import Database
+from app.core.errors import Unauthorized
+from app.core.scoping import ALL_WORKSPACES
+from app.core.security import Principal, Role, key_matches, key_prefix, looks_like_key
 from app.workspaces.models import ApiKey, Workspace
 
 
@@ -77,7 +63,7 @@ async def authenticate(request: Request) -> Principal:
     cache: KeyCache = request.app.state.key_cache
     principal = cache.get(key)
     if principal is None:
-        principal = await _verify(database(request), key)
+        principal = await _verify(request.app.state.db, key)
         cache.put(key, principal)
     return principal
 
@@ -86,6 +72,7 @@ _KEY_BY_PREFIX = (
     select(ApiKey.id, ApiKey.workspace_id, ApiKey.role, ApiKey.key_hash, Workspace.currency)
     .join(Workspace, Workspace.id == ApiKey.workspace_id)
     .where(ApiKey.prefix == bindparam("prefix"), ApiKey.revoked_at.is_(None))
+    .execution_options(**{ALL_WORKSPACES: "a key is found by its prefix, whatever its workspace"})
 )
 
 
@@ -101,63 +88,3 @@ async def _verify(db: Database, key: str) -> Principal:
         role=Role(row["role"]),
         currency=row["currency"],
     )
-
-
-async def _authorize(request: Request, resource: str, action: Action) -> Principal:
-    principal = await authenticate(request)
-    if not is_allowed(principal.role, resource, action):
-        raise Forbidden(
-            f"The `{principal.role}` role may not {action} {resource.replace('_', ' ')}.",
-            role=str(principal.role),
-        )
-    return principal
-
-
-def _named_record(request: Request) -> uuid.UUID | None:
-    """The record the URL names: its last id (/pipelines/{id}/stages/{stage_id}: the stage)."""
-    for value in reversed(request.path_params.values()):
-        try:
-            return uuid.UUID(str(value))
-        except ValueError:
-            continue
-    return None
-
-
-class _Service(Protocol):
-    def __init__(self, scope: Scope) -> None: ...
-
-
-S = TypeVar("S", bound=_Service)
-
-
-def reader(service: type[S], resource: str) -> Any:
-    """Depends(): the service for a read, once the caller may read `resource`."""
-
-    async def build(request: Request) -> S:
-        principal = await _authorize(request, resource, Action.read)
-        db = database(request)
-        return service(Scope(principal, db.rows, db.dialect))
-
-    return Depends(build)
-
-
-def writer(service: type[S], resource: str) -> Any:
-    """Depends(): the service for a change, working in the request's transaction, which the
-    unit of work (app/unit_of_work.py) opened and commits with the change log built here."""
-
-    async def build(request: Request) -> S:
-        principal = await _authorize(request, resource, Action.write)
-        session = request.state.session
-        changes = request.state.changes = ChangeLog(principal.workspace_id, principal.key_id)
-        scope = Scope(
-            principal,
-            SessionRows(session),
-            database(request).dialect,
-            session,
-            changes,
-            request.headers.get("if-match"),
-            _named_record(request),
-        )
-        return service(scope)
-
-    return Depends(build)

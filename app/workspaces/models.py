@@ -2,7 +2,7 @@ import uuid
 from datetime import datetime
 from decimal import Decimal
 
-from sqlalchemy import CHAR, BigInteger, ForeignKey, Index, Integer, String, text
+from sqlalchemy import CHAR, ForeignKey, Index, Integer, String, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.core.db import Base
@@ -23,10 +23,6 @@ class Workspace(Base):
     # the gross margin CLV applies when a request names none (null: revenue, not profit).
     inactivity_days: Mapped[int] = mapped_column(Integer, default=180, server_default=text("180"))
     default_gross_margin: Mapped[Decimal | None] = mapped_column(Exact(scale=4, precision=5))
-    # The change feed's sequence: the last number given to an event of this workspace, and the
-    # last one purged by retention (cursors before it can no longer be served).
-    event_seq: Mapped[int] = mapped_column(BigInteger, server_default=text("0"))
-    events_purged_through: Mapped[int] = mapped_column(BigInteger, server_default=text("0"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
 

@@ -14,9 +14,10 @@ class _ApiKeySort(StrEnum):
     created_at_desc = "-created_at"
 
 
-class ApiKeyRepository(Repository[ApiKey]):
+class ApiKeyRepository(Repository):
     model = ApiKey
     read_fields = API_KEY_FIELDS
+    noun = "API key"
 
     async def find(self, f: ApiKeyFilters) -> tuple[list[Row], str | None]:
         where = self.conditions()
@@ -39,8 +40,6 @@ class ApiKeyRepository(Repository[ApiKey]):
 
     async def active_admins(self) -> int:
         query = select(func.count()).where(
-            self.c.workspace_id == self.workspace_id,
-            self.c.role == Role.admin,
-            self.c.revoked_at.is_(None),
+            self.mine(self.c.role == Role.admin, self.c.revoked_at.is_(None))
         )
         return int(await self.session.scalar(query) or 0)

@@ -4,10 +4,11 @@ from typing import Annotated
 from fastapi import Query, Request
 from starlette.responses import Response
 
+from app.context import reader, writer
 from app.core.openapi import problems
 from app.core.responses import json_response, no_content, page_response
 from app.routing import api_router
-from app.workspaces.auth import KeyCache, reader, writer
+from app.workspaces.auth import KeyCache
 from app.workspaces.schemas import (
     ApiKeyCreate,
     ApiKeyCreated,
@@ -92,7 +93,6 @@ async def get_api_key(service: KeyReader, key_id: uuid.UUID) -> Response:
 )
 async def revoke_api_key(service: KeyWriter, key_id: uuid.UUID, request: Request) -> Response:
     """Revoke an API key; it stops working at once. The last admin key cannot be revoked."""
-    await service.revoke_key(key_id)
     cache: KeyCache = request.app.state.key_cache
-    cache.forget(key_id)
+    await service.revoke_key(key_id, cache.forget)
     return no_content()

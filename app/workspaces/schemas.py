@@ -5,7 +5,7 @@ from typing import Annotated
 
 from pydantic import BaseModel, Field
 
-from app.core.schemas import Input, ListQuery, Page, Text, not_null
+from app.core.schemas import Input, ListQuery, Page, ShownOnce, Text, not_null
 from app.core.security import Role
 
 GrossMargin = Annotated[
@@ -65,7 +65,7 @@ class ApiKeyRead(BaseModel):
 
 
 class ApiKeyCreated(ApiKeyRead):
-    key: str = Field(description="The secret key. It is shown only in this response.")
+    key: ShownOnce("The secret key. It is shown only in this response.")
 
 
 class ApiKeyPage(Page[ApiKeyRead]):

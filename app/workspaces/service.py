@@ -1,4 +1,5 @@
 import uuid
+from collections.abc import Callable
 from decimal import Decimal
 from typing import Any
 
@@ -6,13 +7,10 @@ from sqlalchemy import exists, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.core.errors import Conflict, not_found
-from app.core.repository import to_dict
 from app.core.rows import Row
 from app.core.scope import Scope
 from app.core.security import Role, generate_key, hash_key, key_prefix
 from app.core.types import utcnow
-from app.pipelines.models import Pipeline, PipelineStage
-from app.pipelines.schemas import DEFAULT_STAGES
 from app.workspaces.models import ApiKey, Workspace
 from app.workspaces.repository import ApiKeyRepository
 from app.workspaces.schemas import (
@@ -46,36 +44,32 @@ class WorkspaceService:
         for name, value in data.model_dump(exclude_unset=True).items():
             setattr(workspace, name, value)
         await session.flush()
-        return _present(to_dict(workspace, WORKSPACE_FIELDS))
+        return _present({name: getattr(workspace, name) for name in WORKSPACE_FIELDS})
 
     async def list_keys(self, filters: ApiKeyFilters) -> tuple[list[Row], str | None]:
         return await self.keys.find(filters)
 
     async def get_key(self, key_id: uuid.UUID) -> Row:
-        row = await self.keys.get_row(key_id)
-        if row is None:
-            raise not_found("API key", key_id)
-        return row
+        return await self.keys.get_or_404(key_id)
 
     async def create_key(self, data: ApiKeyCreate) -> dict[str, Any]:
         record, key = await issue_key(
             self.scope.transaction, self.scope.workspace_id, data.role, data.name
         )
-        return {**to_dict(record, API_KEY_FIELDS), "key": key}
+        return {**{name: getattr(record, name) for name in API_KEY_FIELDS}, "key": key}
 
-    async def revoke_key(self, key_id: uuid.UUID) -> None:
-        """Revoke a key; revoking a revoked key changes nothing. The last admin key stays."""
-        record = await self.keys.load(key_id, for_update=True)
-        if record is None:
-            raise not_found("API key", key_id)
-        if record.revoked_at is not None:
+    async def revoke_key(self, key_id: uuid.UUID, forget: Callable[[uuid.UUID], None]) -> None:
+        """Revoke a key; revoking a revoked key changes nothing. The last admin key stays.
+        `forget` (the process's key cache) runs once the revocation has committed."""
+        record = await self.keys.load_target(key_id)
+        if record["revoked_at"] is not None:
             return
-        if record.role == Role.admin and await self.keys.active_admins() <= 1:
+        if record["role"] == Role.admin and await self.keys.active_admins() <= 1:
             raise Conflict(
                 "This is the workspace's last admin key; create another admin key first."
             )
-        record.revoked_at = utcnow()
-        await self.keys.flush()
+        await self.keys.save(record, {**record, "revoked_at": utcnow()})
+        self.scope.after_commit.append(lambda: forget(key_id))
 
 
 def _present(workspace: Row) -> Row:
@@ -103,37 +97,17 @@ async def issue_key(
     return record, key
 
 
-async def create_workspace(
-    session: AsyncSession, name: str, currency: str
-) -> tuple[Workspace, str]:
-    """A workspace with its first admin key and the default sales pipeline (the CLI and first
-    start-up use this)."""
+async def add_workspace(session: AsyncSession, name: str, currency: str) -> Workspace:
+    """A new workspace row (app/bootstrap.py gives it what a workspace starts with)."""
     workspace = Workspace(name=name, currency=currency)
     session.add(workspace)
     await session.flush()
-    pipeline = Pipeline(workspace_id=workspace.id, name="Sales")
-    session.add(pipeline)
-    await session.flush()
-    session.add_all(
-        PipelineStage(
-            workspace_id=workspace.id,
-            pipeline_id=pipeline.id,
-            name=stage_name,
-            position=position,
-            probability=probability,
-            kind=kind,
-        )
-        for position, (stage_name, probability, kind) in enumerate(DEFAULT_STAGES)
-    )
-    _, key = await issue_key(
-        session, workspace.id, Role.admin, "admin (created with the workspace)"
-    )
-    return workspace, key
+    return workspace
 
 
-async def bootstrap(session: AsyncSession) -> str | None:
-    """On an empty database, the `default` workspace; returns its admin key, else None."""
-    if await session.scalar(select(exists().select_from(Workspace))):
-        return None
-    _, key = await create_workspace(session, "default", "USD")
-    return key
+async def any_workspace(session: AsyncSession) -> bool:
+    return bool(await session.scalar(select(exists().select_from(Workspace))))
+
+
+async def workspace_exists(session: AsyncSession, workspace_id: uuid.UUID) -> bool:
+    return await session.get(Workspace, workspace_id) is not None

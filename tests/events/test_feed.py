@@ -9,7 +9,7 @@ from sqlalchemy import update
 
 from app.core.types import utcnow
 from app.events.models import Event
-from app.events.store import purge
+from app.events.service import purge
 from tests.conftest import Tenant
 from tests.factories import create_company, create_contact
 

@@ -32,9 +32,8 @@ from fastapi import FastAPI
 from sqlalchemy import insert, select, update
 
 from app.contacts.models import Contact
-from app.deals.models import Deal
 from app.feedback.models import Feedback
-from app.pipelines.models import PipelineStage
+from app.sales.models import Deal, PipelineStage
 from tests.factories import create_campaign, create_contact, create_order, create_rate, create_spend
 
 FROM, TO = "2026-03-01T00:00:00+01:00", "2026-04-01T00:00:00+02:00"

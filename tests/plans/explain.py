@@ -60,7 +60,7 @@ async def plan(app: FastAPI, query: Any, params: dict[str, Any]) -> str:
 
 def scope_for(app: FastAPI, workspace_id: uuid.UUID) -> Scope:
     principal = Principal(key_id=uuid.uuid4(), workspace_id=workspace_id, role=Role.admin)
-    return Scope(principal, app.state.db.rows, app.state.db.dialect)
+    return Scope(principal, app.state.db.rows, app.state.db.dialect, app.state.settings)
 
 
 def assert_uses(plan: str, index: str, backend: str) -> None:

@@ -9,12 +9,11 @@ import pytest
 from fastapi import FastAPI
 from sqlalchemy import insert, select
 
+from app.bootstrap import create_workspace
 from app.core.types import new_id, utcnow
-from app.deals.models import Deal
-from app.deals.repository import DealRepository
-from app.deals.schemas import DealFilters
-from app.pipelines.models import PipelineStage
-from app.workspaces.service import create_workspace
+from app.sales.models import Deal, PipelineStage
+from app.sales.repository import DealRepository
+from app.sales.schemas import DealFilters
 from tests.plans.explain import analyze, assert_uses, list_plan, scope_for
 
 DEALS = 3000

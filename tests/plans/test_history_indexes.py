@@ -14,6 +14,7 @@ import pytest
 from fastapi import FastAPI
 from sqlalchemy import insert
 
+from app.bootstrap import create_workspace
 from app.contacts.models import Contact
 from app.core.types import new_id, utcnow
 from app.feedback.models import Feedback
@@ -26,8 +27,7 @@ from app.tasks.models import Task
 from app.tasks.repository import TaskRepository
 from app.tasks.schemas import TaskFilters
 from app.timeline.repository import TimelineRepository, _timeline
-from app.timeline.sources import SOURCES
-from app.workspaces.service import create_workspace
+from app.timeline.sources import sources
 from tests.plans.explain import analyze, assert_uses, list_plan, plan, scope_for
 
 ITEMS = 3000  # per kind; the first contact owns a third of them
@@ -202,7 +202,7 @@ async def test_history_filters_use_their_index(
 
 async def test_each_timeline_branch_reads_its_contact_index(app, backend, history):  # type: ignore[no-untyped-def]
     params = {"workspace_id": history["workspace"], "contact_id": history["contact"], "limit": 51}
-    query = _timeline(list(SOURCES), True, None, params)
+    query = _timeline(list(sources()), True, None, params)
     found = await plan(app, query, params)
     for index in (
         "ix_interactions_workspace_id_contact_id_occurred_at_id",

@@ -15,6 +15,7 @@ import pytest
 from fastapi import FastAPI
 from sqlalchemy import insert, select, text
 
+from app.bootstrap import create_workspace
 from app.campaigns.models import Campaign, SpendEntry
 from app.campaigns.repository import CampaignRepository, SpendRepository
 from app.campaigns.schemas import CampaignFilters, SpendFilters
@@ -24,7 +25,6 @@ from app.contacts.schemas import ContactFilters
 from app.core.scope import Scope
 from app.core.security import Principal, Role
 from app.core.types import new_id
-from app.deals.models import Deal
 from app.feedback.models import Feedback
 from app.kpis import base, customers, marketing, sales, satisfaction
 from app.kpis.windows import Window
@@ -32,8 +32,7 @@ from app.orders.chain import relink
 from app.orders.models import Order
 from app.orders.repository import OrderRepository
 from app.orders.schemas import OrderFilters
-from app.pipelines.models import PipelineStage
-from app.workspaces.service import create_workspace
+from app.sales.models import Deal, PipelineStage
 from tests.plans.explain import analyze, assert_uses, list_plan, plan, scope_for
 
 CONTACTS, ORDERS = 2000, 20000
@@ -335,7 +334,7 @@ async def _kpi_plans(app: FastAPI, ws: uuid.UUID, query: Any) -> list[str]:
     """The plans of the statements a KPI query function runs (called with a recording scope)."""
     recorder = Recorder()
     principal = Principal(key_id=uuid.uuid4(), workspace_id=ws, role=Role.admin, currency="EUR")
-    await query(Scope(principal, recorder, app.state.db.dialect))
+    await query(Scope(principal, recorder, app.state.db.dialect, app.state.settings))
     assert recorder.statements
     return [await plan(app, statement, params) for statement, params in recorder.statements]
 

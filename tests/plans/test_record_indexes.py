@@ -14,6 +14,7 @@ import pytest
 from fastapi import FastAPI
 from sqlalchemy import insert
 
+from app.bootstrap import create_workspace
 from app.companies.models import Company
 from app.companies.repository import CompanyRepository
 from app.companies.schemas import CompanyFilters
@@ -22,7 +23,6 @@ from app.contacts.repository import ContactRepository
 from app.contacts.schemas import ContactFilters
 from app.core.search import search_text
 from app.core.types import new_id, utcnow
-from app.workspaces.service import create_workspace
 from tests.plans.explain import analyze, assert_uses, list_plan, scope_for
 
 ROWS = 3000

@@ -13,12 +13,12 @@ import pytest
 from fastapi import FastAPI
 from sqlalchemy import delete
 
+from app.bootstrap import create_workspace
 from app.core import migrate
 from app.core.types import utcnow
 from app.main import create_app
 from app.webhooks.models import WebhookEndpoint
 from app.webhooks.worker import Worker
-from app.workspaces.service import create_workspace
 from tests.conftest import Tenant, fresh_database, settings_for, with_key
 from tests.webhooks.receiver import Receiver, receiving
 

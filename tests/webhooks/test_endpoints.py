@@ -7,9 +7,9 @@ from collections.abc import AsyncIterator
 import httpx
 import pytest
 
+from app.bootstrap import create_workspace
 from app.core.security import Role
 from app.main import create_app
-from app.workspaces.service import create_workspace
 from tests.conftest import Tenant, settings_for
 from tests.factories import list_all
 from tests.webhooks.support import ping, subscribe

@@ -16,12 +16,12 @@ from pathlib import Path
 import httpx
 from sqlalchemy import update
 
+from app.bootstrap import create_workspace
 from app.core.db import open_database
 from app.core.types import utcnow
 from app.main import create_app
 from app.webhooks.models import WebhookDelivery
 from app.webhooks.worker import Worker
-from app.workspaces.service import create_workspace
 from tests.conftest import settings_for
 from tests.factories import create_contact
 from tests.webhooks.receiver import Reply

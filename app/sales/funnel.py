@@ -24,8 +24,8 @@ from app.core.currency import quantize
 from app.core.periods import seconds_between
 from app.core.scope import Scope
 from app.core.types import Money
-from app.deals.models import Deal, DealStageChange
-from app.pipelines.models import PipelineStage, StageKind
+from app.sales.models import Deal, DealStageChange, PipelineStage
+from app.sales.schemas import StageKind
 
 HISTORY, STAGES = DealStageChange.__table__, PipelineStage.__table__
 History, Stages, Deals = HISTORY.c, STAGES.c, Deal.__table__.c

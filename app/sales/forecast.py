@@ -20,8 +20,8 @@ from app.core.currency import quantize
 from app.core.periods import Interval, period_start, periods
 from app.core.scope import Scope
 from app.core.types import Money
-from app.deals.models import Deal
-from app.pipelines.models import PipelineStage, StageKind
+from app.sales.models import Deal, PipelineStage
+from app.sales.schemas import StageKind
 
 Deals = Deal.__table__.c
 STAGES = PipelineStage.__table__

@@ -22,7 +22,7 @@ import httpx
 import pytest
 from sqlalchemy import update
 
-from app.deals.models import Deal, DealStageChange
+from app.sales.models import Deal, DealStageChange
 from tests.factories import create_deal
 
 GROUPS = {  # name: (deals, amount, [(stage, day), ...] after "New" on day 0)

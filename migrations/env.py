@@ -13,6 +13,7 @@ from sqlalchemy import Connection, text
 from app.core.config import Settings
 from app.core.db import create_engine
 from app.core.migrate import include_object_on
+from app.core.scoping import ALL_WORKSPACES
 from app.core.types import Exact, UTCDateTime
 from app.models import Base
 
@@ -54,6 +55,7 @@ async def run_online() -> None:
     engine = create_engine(Settings(database_url=url), foreign_keys=False)
     try:
         async with engine.connect() as connection:
+            await connection.execution_options(**{ALL_WORKSPACES: "migrations rewrite tables"})
             await connection.run_sync(run_migrations)
             await connection.commit()
     finally:

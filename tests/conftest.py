@@ -24,15 +24,32 @@ import asyncpg
 import httpx
 import pytest
 from fastapi import FastAPI
+from sqlalchemy import Engine, event
 
 from app.bootstrap import create_workspace
-from app.core import migrate
+from app.core import migrate, scoping
 from app.core.config import Settings
 from app.core.security import Role
 from app.main import create_app
 from app.workspaces.service import issue_key
 
 BACKENDS = ("sqlite", "postgresql")
+
+
+# What a test that sets up or inspects rows directly adds to its statements.
+SETUP = {scoping.ALL_WORKSPACES: "the test sets up or inspects rows itself"}
+
+
+@event.listens_for(Engine, "before_execute")
+def _check_scoping(
+    conn: Any, statement: Any, multiparams: Any, params: Any, execution_options: Any
+) -> None:
+    """Every statement the suite runs on a workspace's table names the workspace (see
+    app/core/scoping.py); prebuilt reads are checked when they are compiled (rows.py)."""
+    if not execution_options.get(scoping.ALL_WORKSPACES):
+        scoping.check(statement)
+
+
 PG_ADMIN_URL = os.environ.get(
     "CRM_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/postgres"
 )

@@ -20,7 +20,6 @@ from sqlalchemy import Delete, Select, Table, Update
 from sqlalchemy.sql import operators
 from sqlalchemy.sql.elements import BinaryExpression, ClauseElement, ColumnClause
 from sqlalchemy.sql.selectable import Alias, Join, SelectBase
-from sqlalchemy.sql.visitors import iterate
 
 ALL_WORKSPACES = "all_workspaces"
 WORKSPACE_COLUMN = "workspace_id"
@@ -46,19 +45,31 @@ def check(statement: Any) -> None:
 
 def unscoped(statement: ClauseElement) -> set[str]:
     missing: set[str] = set()
-    for element in iterate(statement):
-        if isinstance(element, Select):
-            froms = [t for f in element.get_final_froms() for t in _tables(f)]
-            conditions = [element.whereclause, *_join_conditions(element.get_final_froms())]
-        elif isinstance(element, Update | Delete):
-            froms = list(_tables(element.table))
-            froms += [t for f in getattr(element, "_extra_froms", ()) for t in _tables(f)]
-            conditions = [element.whereclause]
-        else:
-            continue
-        scoped = {id(t) for t in _scoped_by(conditions)}
-        missing |= {_name(t) for t in froms if _is_scoped(t) and id(t) not in scoped}
+    _visit(statement, frozenset(), missing)
     return missing
+
+
+def _visit(element: Any, outer: frozenset[str], missing: set[str]) -> None:
+    """Check a statement and, with what it reads in scope, the statements nested in it: a
+    subquery's reference to a table of an enclosing query is a correlation, whose predicate
+    is the enclosing query's."""
+    if isinstance(element, Select):
+        froms = [t for f in element.get_final_froms() for t in _tables(f)]
+        conditions = [element.whereclause, *_join_conditions(element.get_final_froms())]
+    elif isinstance(element, Update | Delete):
+        froms = list(_tables(element.table))
+        froms += [t for f in getattr(element, "_extra_froms", ()) for t in _tables(f)]
+        conditions = [element.whereclause]
+    else:
+        for child in element.get_children():
+            _visit(child, outer, missing)
+        return
+    own = [t for t in froms if _key(t) not in outer]
+    scoped = {_key(t) for t in _scoped_by(conditions)}
+    missing |= {_name(t) for t in own if _is_scoped(t) and _key(t) not in scoped}
+    inner = outer | {_key(t) for t in froms}
+    for child in element.get_children():
+        _visit(child, inner, missing)
 
 
 def _tables(from_: Any) -> Iterator[Any]:
@@ -98,6 +109,11 @@ def _scoped_by(conditions: list[Any]) -> Iterator[Any]:
 
 def _is_scoped(table: Any) -> bool:
     return WORKSPACE_COLUMN in table.c
+
+
+def _key(table: Any) -> str:
+    # By name: ORM statements compare annotated copies of the same Table; an alias is its own.
+    return str(table.name)
 
 
 def _name(table: Any) -> str:

@@ -14,7 +14,7 @@ from datetime import UTC, date, datetime, time
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import func, null, select, type_coerce
+from sqlalchemy import and_, func, null, select, type_coerce
 
 from app.core.currency import quantize
 from app.core.periods import Interval, period_start, periods
@@ -75,7 +75,9 @@ class Forecast:
                 _money(func.sum(Deals.amount_base)).label("unweighted"),
                 func.count().label("open_deals"),
             )
-            .join(STAGES, Stages.id == Deals.stage_id)
+            .join(
+                STAGES, and_(Stages.workspace_id == Deals.workspace_id, Stages.id == Deals.stage_id)
+            )
             .where(
                 *self._scoped(
                     Deals.status == StageKind.open,

@@ -73,7 +73,10 @@ class Funnel:
     async def _reached(self, cohort: Any) -> list[dict[str, Any]]:
         visits = (
             select(History.deal_id, Stages.id.label("stage_id"), Stages.position, Stages.kind)
-            .join(STAGES, Stages.id == History.to_stage_id)
+            .join(
+                STAGES,
+                and_(Stages.workspace_id == History.workspace_id, Stages.id == History.to_stage_id),
+            )
             .join(cohort, cohort.c.id == History.deal_id)
             .where(History.workspace_id == self.scope.workspace_id)
             .distinct()
@@ -93,7 +96,10 @@ class Funnel:
             select(Stages.id.label("stage_id"), func.count().label("deals"), _sum(cohort))
             .join(per_deal, and_(Stages.kind == StageKind.open, got_this_far))
             .join(cohort, cohort.c.id == per_deal.c.deal_id)
-            .where(Stages.pipeline_id == self.pipeline_id)
+            .where(
+                Stages.workspace_id == self.scope.workspace_id,
+                Stages.pipeline_id == self.pipeline_id,
+            )
             .group_by(Stages.id)
         )
         closing: Select[Any] = (

@@ -9,7 +9,7 @@ from sqlalchemy import update
 
 from app.core.types import utcnow
 from app.idempotency.models import IdempotencyKey
-from tests.conftest import Tenant
+from tests.conftest import SETUP, Tenant
 from tests.factories import create_contact, list_all
 
 
@@ -97,6 +97,7 @@ async def test_a_key_still_running_elsewhere_is_409(app, tenant: Tenant):
     async with app.state.db.writer() as session, session.begin():  # as if it were running
         await session.execute(
             update(IdempotencyKey)
+            .execution_options(**SETUP)
             .where(IdempotencyKey.key == "busy")
             .values(response_status=None, locked_until=utcnow() + timedelta(minutes=1))
         )
@@ -112,6 +113,7 @@ async def test_a_claim_left_by_a_crashed_request_lapses(app, tenant: Tenant):
     async with app.state.db.writer() as session, session.begin():
         await session.execute(
             update(IdempotencyKey)
+            .execution_options(**SETUP)
             .where(IdempotencyKey.key == "crashed")
             .values(response_status=None, locked_until=utcnow() - timedelta(seconds=1))
         )
@@ -129,6 +131,7 @@ async def test_an_expired_key_runs_the_request_again(app, tenant: Tenant):
     async with app.state.db.writer() as session, session.begin():
         await session.execute(
             update(IdempotencyKey)
+            .execution_options(**SETUP)
             .where(IdempotencyKey.key == "old")
             .values(expires_at=utcnow() - timedelta(seconds=1))
         )

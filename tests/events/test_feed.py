@@ -10,7 +10,7 @@ from sqlalchemy import update
 from app.core.types import utcnow
 from app.events.models import Event
 from app.events.service import purge
-from tests.conftest import Tenant
+from tests.conftest import SETUP, Tenant
 from tests.factories import create_company, create_contact
 
 
@@ -185,6 +185,7 @@ async def test_retention_drops_old_events_and_expires_cursors_into_them(app, ten
     async with app.state.db.writer() as session, session.begin():
         await session.execute(
             update(Event)
+            .execution_options(**SETUP)
             .where(Event.workspace_id == tenant.id)
             .values(occurred_at=utcnow() - timedelta(days=40))
         )

@@ -34,6 +34,7 @@ from sqlalchemy import insert, select, update
 from app.contacts.models import Contact
 from app.feedback.models import Feedback
 from app.sales.models import Deal, PipelineStage
+from tests.conftest import SETUP
 from tests.factories import create_campaign, create_contact, create_order, create_rate, create_spend
 
 FROM, TO = "2026-03-01T00:00:00+01:00", "2026-04-01T00:00:00+02:00"
@@ -152,7 +153,10 @@ async def _history(app: FastAPI, workspace_id: uuid.UUID, ids: dict[str, uuid.UU
     async with app.state.db.writer() as session, session.begin():
         for name, (*_, created) in CONTACTS.items():
             await session.execute(
-                update(Contact).where(Contact.id == ids[name]).values(created_at=at(created))
+                update(Contact)
+                .execution_options(**SETUP)
+                .where(Contact.id == ids[name])
+                .values(created_at=at(created))
             )
         rows = [
             {

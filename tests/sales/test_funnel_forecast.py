@@ -23,6 +23,7 @@ import pytest
 from sqlalchemy import update
 
 from app.sales.models import Deal, DealStageChange
+from tests.conftest import SETUP
 from tests.factories import create_deal
 
 GROUPS = {  # name: (deals, amount, [(stage, day), ...] after "New" on day 0)
@@ -53,12 +54,14 @@ async def _set_history_times(app, deal_id: str, days: list[int]) -> None:
                 .with_only_columns(DealStageChange.id)
                 .where(DealStageChange.deal_id == uuid.UUID(deal_id))
                 .order_by(DealStageChange.changed_at, DealStageChange.id)
+                .execution_options(**SETUP)
             )
         ).all()
         assert len(changes) == len(days)
         for change_id, day in zip(changes, days, strict=True):
             await session.execute(
                 update(DealStageChange)
+                .execution_options(**SETUP)
                 .where(DealStageChange.id == change_id)
                 .values(changed_at=DAY0 + timedelta(days=day))
             )
@@ -83,6 +86,7 @@ async def funnel_pipeline(app, api: httpx.AsyncClient) -> dict:
         async with app.state.db.writer() as session, session.begin():
             await session.execute(
                 update(Deal)
+                .execution_options(**SETUP)
                 .where(Deal.id == uuid.UUID(old["id"]))
                 .values(created_at=DAY0 - timedelta(days=365))
             )
@@ -161,6 +165,7 @@ async def _won_deal(app, api, stages, amount: str, owner: str, closed_at: str) -
     async with app.state.db.writer() as session, session.begin():
         await session.execute(
             update(Deal)
+            .execution_options(**SETUP)
             .where(Deal.id == uuid.UUID(deal["id"]))
             .values(closed_at=datetime.fromisoformat(closed_at))
         )

@@ -8,6 +8,7 @@ import pytest
 from sqlalchemy import update
 
 from app.tasks.models import Task
+from tests.conftest import SETUP
 from tests.factories import create_contact, create_feedback, create_interaction, create_task
 
 T0 = datetime(2026, 5, 1, 9, 0, tzinfo=UTC)
@@ -37,6 +38,7 @@ async def set_task_time(app, task_id: str, minutes: int) -> None:
     async with app.state.db.writer() as session, session.begin():
         await session.execute(
             update(Task)
+            .execution_options(**SETUP)
             .where(Task.id == uuid.UUID(task_id))
             .values(created_at=T0 + timedelta(minutes=minutes))
         )

@@ -19,7 +19,7 @@ from app.core.types import utcnow
 from app.main import create_app
 from app.webhooks.models import WebhookEndpoint
 from app.webhooks.worker import Worker
-from tests.conftest import Tenant, fresh_database, settings_for, with_key
+from tests.conftest import SETUP, Tenant, fresh_database, settings_for, with_key
 from tests.webhooks.receiver import Receiver, receiving
 
 
@@ -63,7 +63,7 @@ async def _no_endpoints_left(request: pytest.FixtureRequest) -> AsyncIterator[No
     yield
     if app is not None:
         async with app.state.db.writer() as session, session.begin():
-            await session.execute(delete(WebhookEndpoint))
+            await session.execute(delete(WebhookEndpoint).execution_options(**SETUP))
 
 
 @pytest.fixture

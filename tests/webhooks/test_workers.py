@@ -22,7 +22,7 @@ from app.core.types import utcnow
 from app.main import create_app
 from app.webhooks.models import WebhookDelivery
 from app.webhooks.worker import Worker
-from tests.conftest import settings_for
+from tests.conftest import SETUP, settings_for
 from tests.factories import create_contact
 from tests.webhooks.receiver import Reply
 from tests.webhooks.support import deliveries, delivery, eventually, ping, subscribe
@@ -157,6 +157,7 @@ async def test_housekeeping_drops_deliveries_past_retention(api, receiver, app, 
     async with app.state.db.writer() as session, session.begin():
         await session.execute(
             update(WebhookDelivery)
+            .execution_options(**SETUP)
             .where(WebhookDelivery.id == uuid.UUID(old["id"]))
             .values(created_at=utcnow() - timedelta(days=31))
         )

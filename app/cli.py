@@ -2,11 +2,14 @@
 
 import argparse
 import asyncio
+import contextlib
 import json
-import logging
+import os
+import shutil
 import sys
+import tempfile
 import uuid
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterator
 from typing import Any
 
 from pydantic import TypeAdapter, ValidationError
@@ -77,6 +80,9 @@ def _parser() -> argparse.ArgumentParser:
 def _serve(settings: Settings, args: argparse.Namespace) -> None:
     import uvicorn
 
+    from app.core.logging import logging_config, setup
+
+    setup(settings)
     migrate.upgrade(settings.database_url)
     key = _in_transaction(settings, _bootstrap)
     if key:
@@ -86,26 +92,44 @@ def _serve(settings: Settings, args: argparse.Namespace) -> None:
             f"    {key}\n",
             flush=True,
         )
-    uvicorn.run(
-        "app.main:create_app",
-        factory=True,
-        host=args.host or settings.host,
-        port=args.port or settings.port,
-        workers=args.workers or settings.workers,
-        loop="uvloop",
-        http="httptools",
-        access_log=False,
-        log_level=settings.log_level,
-        proxy_headers=True,
-    )
+    workers = args.workers or settings.workers
+    with _metrics_directory(workers):
+        uvicorn.run(
+            "app.main:create_app",
+            factory=True,
+            host=args.host or settings.host,
+            port=args.port or settings.port,
+            workers=workers,
+            loop="uvloop",
+            http="httptools",
+            access_log=False,  # the service writes its own (app/core/telemetry.py)
+            log_config=logging_config(settings),
+            log_level=settings.log_level,
+            proxy_headers=True,
+        )
+
+
+@contextlib.contextmanager
+def _metrics_directory(workers: int) -> Iterator[None]:
+    """Several processes share their metrics through files (prometheus_client's multiprocess
+    mode): a fresh directory for this run, unless PROMETHEUS_MULTIPROC_DIR names one."""
+    if workers <= 1 or os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+        yield
+        return
+    directory = tempfile.mkdtemp(prefix="crm-metrics-")
+    os.environ["PROMETHEUS_MULTIPROC_DIR"] = directory  # the worker processes inherit it
+    try:
+        yield
+    finally:
+        del os.environ["PROMETHEUS_MULTIPROC_DIR"]
+        shutil.rmtree(directory, ignore_errors=True)
 
 
 def _worker(settings: Settings, args: argparse.Namespace) -> None:
+    from app.core.logging import setup
     from app.webhooks.worker import serve
 
-    logging.basicConfig(
-        level=settings.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s"
-    )
+    setup(settings)
     asyncio.run(serve(settings))
 
 

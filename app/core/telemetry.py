@@ -29,6 +29,7 @@ class RequestTelemetry:
     def __init__(self, app: ASGIApp, *, access_log: bool = True) -> None:
         self.app = app
         self.access_log = access_log
+        self._paths: dict[Any, str] | None = None
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -61,7 +62,7 @@ class RequestTelemetry:
                 unbind_request_id(token)
 
     def _record(self, scope: Scope, status: int, seconds: float, request_id: str) -> None:
-        route = getattr(scope.get("route"), "path", None) or metrics.UNMATCHED
+        route = self._template(scope)
         metrics.observe_request(route, scope["method"], status, seconds)
         if self.access_log:
             fields: dict[str, Any] = {
@@ -77,3 +78,15 @@ class RequestTelemetry:
             if key_id is not None:
                 fields["key_id"] = key_id
             access.info("request", **fields)
+
+    def _template(self, scope: Scope) -> str:
+        route = scope.get("route")
+        if route is not None:  # FastAPI's routes put themselves in the scope
+            return str(route.path)
+        endpoint = scope.get("endpoint")  # plain Starlette routes (/openapi.json) only this
+        if endpoint is None:
+            return metrics.UNMATCHED
+        if self._paths is None:
+            routes = getattr(scope.get("app"), "routes", ())
+            self._paths = {r.endpoint: r.path for r in routes if hasattr(r, "endpoint")}
+        return self._paths.get(endpoint, metrics.UNMATCHED)

@@ -99,6 +99,12 @@ async def test_one_json_access_line_per_request_with_its_request_id(api: httpx.A
     assert created.json()["id"] not in text  # the route template, never the path
 
 
+async def test_routes_outside_the_api_are_logged_by_their_path_template(client, lines):
+    await client.get("/openapi.json")
+    await client.get("/docs/assets/swagger-ui.css")
+    assert [line["route"] for line in lines()] == ["/openapi.json", "/docs/assets/{name}"]
+
+
 async def test_the_access_line_names_the_workspace_and_key_that_authentication_set(lines):
     workspace_id, key_id = uuid.uuid4(), uuid.uuid4()
 

@@ -13,6 +13,7 @@ from app.core import metrics
 from app.core.body_limit import BodySizeLimit
 from app.core.config import Settings, get_settings
 from app.core.db import open_database
+from app.core.docs import install_docs
 from app.core.openapi import install_openapi
 from app.core.problems import install_problem_handlers
 from app.core.telemetry import RequestTelemetry
@@ -82,7 +83,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         description=DESCRIPTION,
         openapi_tags=TAGS,
         lifespan=lifespan,
-        docs_url="/docs",
+        docs_url=None,  # served from local files by install_docs
         redoc_url=None,
     )
     app.state.settings = settings
@@ -107,4 +108,5 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_middleware(RequestTelemetry, access_log=settings.access_log)
     add_routes(app)
     app.add_api_route("/metrics", metrics.metrics_endpoint, include_in_schema=False)
+    install_docs(app)
     return app

@@ -71,6 +71,18 @@ def _parser() -> argparse.ArgumentParser:
     )
     worker.set_defaults(run=_worker)
 
+    demo = commands.add_parser(
+        "demo", help="fill a workspace with a made-up shop of two years (migrates first)"
+    )
+    demo.add_argument(
+        "--workspace",
+        type=uuid.UUID,
+        help="workspace id (default: the one named `default`, created on an empty database)",
+    )
+    demo.add_argument("--size", choices=("small", "large"), default="small")
+    demo.add_argument("--seed", type=int, default=1, help="the same seed gives the same shop")
+    demo.set_defaults(run=_demo)
+
     openapi = commands.add_parser("openapi", help="print the OpenAPI document")
     openapi.add_argument("--output", help="write to this file instead of stdout")
     openapi.set_defaults(run=_openapi)
@@ -84,14 +96,7 @@ def _serve(settings: Settings, args: argparse.Namespace) -> None:
 
     setup(settings)
     migrate.upgrade(settings.database_url)
-    key = _in_transaction(settings, _bootstrap)
-    if key:
-        print(
-            "Created the workspace `default` on this empty database.\n"
-            "Its admin API key (shown only this once; keep it safe):\n\n"
-            f"    {key}\n",
-            flush=True,
-        )
+    _print_new_key(_in_transaction(settings, _bootstrap))
     workers = args.workers or settings.workers
     with _metrics_directory(workers):
         uvicorn.run(
@@ -137,6 +142,46 @@ async def _bootstrap(session: AsyncSession) -> str | None:
     from app.workspaces.service import bootstrap
 
     return await bootstrap(session)
+
+
+def _print_new_key(key: str | None) -> None:
+    if key:
+        print(
+            "Created the workspace `default` on this empty database.\n"
+            "Its admin API key (shown only this once; keep it safe):\n\n"
+            f"    {key}\n",
+            flush=True,
+        )
+
+
+def _demo(settings: Settings, args: argparse.Namespace) -> None:
+    from app.core.types import utcnow
+    from app.demo.load import DemoError, fill
+
+    migrate.upgrade(settings.database_url)
+    workspace_id = args.workspace
+    if workspace_id is None:
+        workspace_id, key = _in_transaction(settings, _default_workspace)
+        _print_new_key(key)
+    try:
+        counts = asyncio.run(fill(settings, workspace_id, args.size, args.seed, utcnow()))
+    except DemoError as exc:
+        sys.exit(f"crm demo: {exc}")
+    written = ", ".join(f"{count} {name}" for name, count in counts.items())
+    print(f"Filled workspace {workspace_id} with a demo shop: {written}.")
+
+
+async def _default_workspace(session: AsyncSession) -> tuple[uuid.UUID, str | None]:
+    from sqlalchemy import select
+
+    from app.workspaces.models import Workspace
+
+    key = await _bootstrap(session)
+    named = select(Workspace.id).where(Workspace.name == "default").order_by(Workspace.created_at)
+    workspace_id = await session.scalar(named.limit(1))
+    if workspace_id is None:
+        raise LookupError("no workspace is named `default`; pass --workspace ID")
+    return workspace_id, key
 
 
 def _create_workspace(settings: Settings, args: argparse.Namespace) -> None:

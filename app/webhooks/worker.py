@@ -307,7 +307,8 @@ class Failures:
         return result
 
     def backoff(self) -> float:
-        return float(min(self.base * 2 ** (self.count - 1), max(MAX_BACKOFF_SECONDS, self.base)))
+        doubled = self.base * 2 ** min(self.count - 1, 32)  # bounded: a long outage counts high
+        return min(doubled, max(MAX_BACKOFF_SECONDS, self.base))
 
     def stopped(self) -> None:
         self._ended("webhook worker stopped while failing")

@@ -12,7 +12,7 @@ from prometheus_client import REGISTRY
 from app.core import metrics
 from app.core.db import open_database
 from app.core.logging import configure
-from app.webhooks.worker import Worker, _is_power_of_ten
+from app.webhooks.worker import MAX_BACKOFF_SECONDS, Failures, Worker, _is_power_of_ten
 from tests.conftest import settings_for
 from tests.factories import create_contact
 from tests.webhooks.receiver import Reply
@@ -86,6 +86,15 @@ async def test_a_database_outage_is_logged_once_with_a_count(capsys: pytest.Capt
     assert 5 <= rest[0]["failures"] <= 12
     assert rest[0]["error"] == first["error"]
     assert len(lines) <= 4  # housekeeping fails too, once
+
+
+def test_the_backoff_doubles_up_to_its_cap_however_long_the_outage():
+    failures = Failures("delivery round", 1.0)
+    waits = []
+    for count in (1, 2, 3, 6, 10_000):
+        failures.count = count
+        waits.append(failures.backoff())
+    assert waits == [1.0, 2.0, 4.0, MAX_BACKOFF_SECONDS, MAX_BACKOFF_SECONDS]
 
 
 def test_reminders_of_a_lasting_failure_come_at_powers_of_ten():

@@ -102,7 +102,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             allow_origins=settings.cors_origins,
             allow_methods=["*"],
             allow_headers=["*"],
-            expose_headers=["ETag", "Location"],
+            expose_headers=["ETag", "Location", "X-Request-ID"],
         )
     # Outermost, so that its request id and metrics cover every answer.
     app.add_middleware(RequestTelemetry, access_log=settings.access_log)

@@ -5,7 +5,7 @@ PORT ?= 8000
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: run test lint fmt migrate openapi bench clean
+.PHONY: run demo test lint fmt migrate openapi bench clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -22,6 +22,9 @@ $(VENV)/.installed-dev: pyproject.toml | $(BIN)/python
 
 run: $(VENV)/.installed  ## migrate the database, then serve on HOST:PORT
 	$(BIN)/crm serve --host $(HOST) --port $(PORT)
+
+demo: $(VENV)/.installed  ## fill the `default` workspace with a made-up shop (SIZE=large: bigger)
+	$(BIN)/crm demo --size $(or $(SIZE),small)
 
 test: $(VENV)/.installed-dev  ## lint, then every test on SQLite and PostgreSQL
 	$(BIN)/ruff check .

@@ -2,11 +2,14 @@
 
 import argparse
 import asyncio
+import contextlib
 import json
-import logging
+import os
+import shutil
 import sys
+import tempfile
 import uuid
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterator
 from typing import Any
 
 from pydantic import TypeAdapter, ValidationError
@@ -17,10 +20,14 @@ from app.core import migrate
 from app.core.config import Settings, get_settings
 from app.core.currency import CurrencyCode
 from app.core.db import open_database
+from app.core.logging import logging_config
+from app.core.logging import setup as setup_logging
 from app.core.security import Role
+from app.core.types import utcnow
+from app.demo.load import DemoError, fill
 from app.main import create_app
 from app.webhooks.worker import serve as serve_worker
-from app.workspaces.service import issue_key, workspace_exists
+from app.workspaces.service import issue_key, workspace_exists, workspace_named
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -72,6 +79,18 @@ def _parser() -> argparse.ArgumentParser:
     )
     worker.set_defaults(run=_worker)
 
+    demo = commands.add_parser(
+        "demo", help="fill a workspace with a made-up shop of two years (migrates first)"
+    )
+    demo.add_argument(
+        "--workspace",
+        type=uuid.UUID,
+        help="workspace id (default: the one named `default`, created on an empty database)",
+    )
+    demo.add_argument("--size", choices=("small", "large"), default="small")
+    demo.add_argument("--seed", type=int, default=1, help="the same seed gives the same shop")
+    demo.set_defaults(run=_demo)
+
     openapi = commands.add_parser("openapi", help="print the OpenAPI document")
     openapi.add_argument("--output", help="write to this file instead of stdout")
     openapi.set_defaults(run=_openapi)
@@ -81,8 +100,48 @@ def _parser() -> argparse.ArgumentParser:
 def _serve(settings: Settings, args: argparse.Namespace) -> None:
     import uvicorn
 
+    setup_logging(settings)
     migrate.upgrade(settings.database_url)
-    key = _in_transaction(settings, lambda session: bootstrap(session, settings))
+    _print_new_key(_in_transaction(settings, lambda session: bootstrap(session, settings)))
+    workers = args.workers or settings.workers
+    with _metrics_directory(workers):
+        uvicorn.run(
+            "app.main:create_app",
+            factory=True,
+            host=args.host or settings.host,
+            port=args.port or settings.port,
+            workers=workers,
+            loop="uvloop",
+            http="httptools",
+            access_log=False,  # the service writes its own (app/core/telemetry.py)
+            log_config=logging_config(settings),
+            log_level=settings.log_level,
+            proxy_headers=True,
+        )
+
+
+@contextlib.contextmanager
+def _metrics_directory(workers: int) -> Iterator[None]:
+    """Several processes share their metrics through files (prometheus_client's multiprocess
+    mode): a fresh directory for this run, unless PROMETHEUS_MULTIPROC_DIR names one."""
+    if workers <= 1 or os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+        yield
+        return
+    directory = tempfile.mkdtemp(prefix="crm-metrics-")
+    os.environ["PROMETHEUS_MULTIPROC_DIR"] = directory  # the worker processes inherit it
+    try:
+        yield
+    finally:
+        del os.environ["PROMETHEUS_MULTIPROC_DIR"]
+        shutil.rmtree(directory, ignore_errors=True)
+
+
+def _worker(settings: Settings, args: argparse.Namespace) -> None:
+    setup_logging(settings)
+    asyncio.run(serve_worker(settings))
+
+
+def _print_new_key(key: str | None) -> None:
     if key:
         print(
             "Created the workspace `default` on this empty database.\n"
@@ -90,25 +149,30 @@ def _serve(settings: Settings, args: argparse.Namespace) -> None:
             f"    {key}\n",
             flush=True,
         )
-    uvicorn.run(
-        "app.main:create_app",
-        factory=True,
-        host=args.host or settings.host,
-        port=args.port or settings.port,
-        workers=args.workers or settings.workers,
-        loop="uvloop",
-        http="httptools",
-        access_log=False,
-        log_level=settings.log_level,
-        proxy_headers=True,
-    )
 
 
-def _worker(settings: Settings, args: argparse.Namespace) -> None:
-    logging.basicConfig(
-        level=settings.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s"
-    )
-    asyncio.run(serve_worker(settings))
+def _demo(settings: Settings, args: argparse.Namespace) -> None:
+    migrate.upgrade(settings.database_url)
+    workspace_id = args.workspace
+    if workspace_id is None:
+        workspace_id, key = _in_transaction(settings, lambda s: _default_workspace(s, settings))
+        _print_new_key(key)
+    try:
+        counts = asyncio.run(fill(settings, workspace_id, args.size, args.seed, utcnow()))
+    except DemoError as exc:
+        sys.exit(f"crm demo: {exc}")
+    written = ", ".join(f"{count} {name}" for name, count in counts.items())
+    print(f"Filled workspace {workspace_id} with a demo shop: {written}.")
+
+
+async def _default_workspace(
+    session: AsyncSession, settings: Settings
+) -> tuple[uuid.UUID, str | None]:
+    key = await bootstrap(session, settings)
+    workspace_id = await workspace_named(session, "default")
+    if workspace_id is None:
+        raise LookupError("no workspace is named `default`; pass --workspace ID")
+    return workspace_id, key
 
 
 def _create_workspace(settings: Settings, args: argparse.Namespace) -> None:

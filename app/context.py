@@ -28,6 +28,7 @@ from app.core.body_limit import check_declared
 from app.core.config import Settings
 from app.core.db import Database
 from app.core.errors import Forbidden
+from app.core.request_log import identify
 from app.core.scope import Scope
 from app.core.security import Action, Principal, is_allowed
 from app.workspaces.auth import authenticate
@@ -76,6 +77,7 @@ def writer(service: Callable[[Scope], Any], resource: str) -> Any:
 
 async def open_context(request: Request, permission: Permission) -> RequestContext:
     principal = await authenticate(request)
+    identify(request, principal.workspace_id, principal.key_id)  # for the access line
     if not is_allowed(principal.role, permission.resource, permission.action):
         noun = permission.resource.replace("_", " ")
         raise Forbidden(

@@ -9,11 +9,14 @@ from fastapi import FastAPI
 from starlette.middleware.cors import CORSMiddleware
 
 from app.api import add_routes
+from app.core import metrics
 from app.core.body_limit import BodySizeLimit
 from app.core.config import Settings, get_settings
 from app.core.db import open_database
+from app.core.docs import install_docs
 from app.core.openapi import install_openapi
 from app.core.problems import install_problem_handlers
+from app.core.telemetry import RequestTelemetry
 from app.webhooks.worker import Worker
 from app.workspaces.auth import KeyCache
 
@@ -56,9 +59,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         app.state.db = open_database(settings)
         stop = asyncio.Event()
-        worker = None
+        tasks = []
         if settings.run_worker:  # the embedded set-up; `crm worker` runs it on its own
-            worker = asyncio.create_task(Worker(app.state.db, settings).run_forever(stop))
+            tasks.append(asyncio.create_task(Worker(app.state.db, settings).run_forever(stop)))
+        if metrics.multiprocess():
+            tasks.append(asyncio.create_task(metrics.refresh_pool_forever(app.state.db, stop)))
         # Everything built so far lives as long as the process: keep the cyclic garbage
         # collector from scanning it again and again (long pauses in the p99 otherwise).
         gc.freeze()
@@ -66,9 +71,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             yield
         finally:
             stop.set()
-            if worker is not None:
-                await worker  # lets an attempt in flight finish and record its outcome
+            for task in tasks:
+                await task  # lets a webhook attempt in flight finish and record its outcome
             await app.state.db.dispose()
+            metrics.mark_process_dead()
 
     app = FastAPI(
         title="CRM API",
@@ -77,7 +83,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         description=DESCRIPTION,
         openapi_tags=TAGS,
         lifespan=lifespan,
-        docs_url="/docs",
+        docs_url=None,  # served from local files by install_docs
         redoc_url=None,
     )
     app.state.settings = settings
@@ -91,7 +97,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             allow_origins=settings.cors_origins,
             allow_methods=["*"],
             allow_headers=["*"],
-            expose_headers=["ETag", "Location"],
+            expose_headers=["ETag", "Location", "X-Request-ID"],
         )
+    # Outermost, so that its request id and metrics cover every answer.
+    app.add_middleware(RequestTelemetry, access_log=settings.access_log)
     add_routes(app)
+    app.add_api_route("/metrics", metrics.metrics_endpoint, include_in_schema=False)
+    install_docs(app)
     return app

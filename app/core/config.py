@@ -2,8 +2,9 @@
 
 from functools import lru_cache
 from pathlib import Path
+from typing import Literal
 
-from pydantic import Field
+from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///./data/crm.db"
@@ -71,6 +72,17 @@ class Settings(BaseSettings):
         default_factory=list, description="Origins allowed by CORS (JSON list); empty disables it."
     )
     log_level: str = Field("info", description="Log level of the service.")
+    log_format: Literal["json", "console"] | None = Field(
+        None,
+        description="`json`: one JSON object a line; `console`: for people. Default: console "
+        "when standard output is a terminal, else json.",
+    )
+    access_log: bool = Field(True, description="Log one line per request (crm.access).")
+    metrics_token: SecretStr | None = Field(
+        None,
+        description="Bearer token that `GET /metrics` requires; without one, /metrics is off "
+        "(404).",
+    )
 
     @property
     def is_sqlite(self) -> bool:

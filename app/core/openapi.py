@@ -39,6 +39,9 @@ class Problem(BaseModel):
     detail: str
     instance: str | None = None
     errors: list[FieldProblem] | None = None
+    request_id: str | None = Field(
+        None, description="The request's id, also in its `X-Request-ID` header and log lines."
+    )
 
 
 _DESCRIPTIONS = {

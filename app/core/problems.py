@@ -3,7 +3,8 @@
 Domain errors, the framework's own 404/405/422 and unexpected failures all leave as
 `application/problem+json` with `type`, `title`, `status`, `detail` and `instance`; validation
 errors add `errors`, one entry per bad field, naming it by JSON pointer (body), `parameter`
-(query/path) or `header`.
+(query/path) or `header`. Every problem carries the `request_id` of its request (request_log.py),
+the one in its `X-Request-ID` header and in the request's log lines.
 """
 
 import logging
@@ -21,6 +22,7 @@ from starlette.responses import Response
 
 from app.core.db_errors import is_retryable, is_unavailable
 from app.core.errors import DomainError
+from app.core.request_log import current_request_id
 from app.core.responses import dumps
 
 PROBLEM_MEDIA_TYPE = "application/problem+json"
@@ -153,6 +155,9 @@ def problem_body(
     if errors:
         body["errors"] = list(errors)
     body.update(extensions)
+    request_id = current_request_id()
+    if request_id is not None:
+        body["request_id"] = request_id
     return body
 
 
@@ -244,8 +249,13 @@ async def _database_error(request: Request, exc: Exception) -> Response:
 
 async def _unexpected_error(request: Request, exc: Exception) -> Response:
     log.exception("unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
+    # This handler runs outside the middleware that adds the header to every other answer.
+    request_id = current_request_id()
     return problem_response(
-        500, "The server failed to handle the request.", instance=request.url.path
+        500,
+        "The server failed to handle the request.",
+        instance=request.url.path,
+        headers={"X-Request-ID": request_id} if request_id else None,
     )
 
 

@@ -14,11 +14,15 @@ A worker that dies between 1 and 3 leaves its lease behind; once it ends, any wo
 delivery over and sends it again with the same `webhook-id` (at-least-once delivery). Messages
 about one record go out in order: a delivery waits while an earlier one for the same endpoint
 and record is still pending.
+
+When a round fails (the database is down, say), the worker waits twice as long before each new
+try, up to MAX_BACKOFF_SECONDS, and logs the failure once with its traceback; the same failure
+again is only counted (a line at 10, 100, 1,000... of them, and one when it ends), not logged
+at every poll.
 """
 
 import asyncio
 import contextlib
-import logging
 import random
 import signal
 import time
@@ -33,8 +37,10 @@ import httpx
 from sqlalchemy import Select, bindparam, delete, exists, or_, select, update
 from sqlalchemy.ext.asyncio import async_sessionmaker
 
+from app.core import metrics
 from app.core.config import Settings
 from app.core.db import Database, open_database
+from app.core.logging import get_logger
 from app.core.responses import dumps
 from app.core.scoping import ALL_WORKSPACES
 from app.core.types import utcnow
@@ -44,10 +50,11 @@ from app.webhooks import policy, signing, urls
 from app.webhooks.models import WebhookAttempt, WebhookDelivery, WebhookEndpoint
 from app.webhooks.schemas import DeliveryStatus
 
-log = logging.getLogger("crm.webhooks")
+log = get_logger("crm.webhooks")
 
 BATCH = 50
 HOUSEKEEPING_SECONDS = 300.0
+MAX_BACKOFF_SECONDS = 30.0
 # Enough of a response to keep the connection reusable; the rest is not waited for.
 MAX_RESPONSE_BYTES = 64 * 1024
 MAX_ERROR_LENGTH = WebhookAttempt.__table__.c.error.type.length
@@ -159,17 +166,25 @@ class Worker:
         return len(claims)
 
     async def run_forever(self, stop: asyncio.Event) -> None:
-        """Deliver until `stop` is set, resting `worker_poll_seconds` whenever nothing is due;
-        now and then, drop what retention no longer keeps."""
+        """Deliver until `stop` is set, resting `worker_poll_seconds` whenever nothing is due
+        (longer and longer while rounds fail); now and then, drop what retention no longer
+        keeps."""
+        poll = self.settings.worker_poll_seconds
+        rounds, housekeeping = Failures("delivery round", poll), Failures("housekeeping", poll)
         housekept = -HOUSEKEEPING_SECONDS
         try:
             while not stop.is_set():
                 if time.monotonic() - housekept >= HOUSEKEEPING_SECONDS:
                     housekept = time.monotonic()
-                    await _logged(self.housekeep)
-                if not await _logged(self.run_once):
-                    await _rest(stop, self.settings.worker_poll_seconds)
+                    await housekeeping.run(self.housekeep)
+                sent = await rounds.run(self.run_once)
+                if rounds.count:
+                    await _rest(stop, rounds.backoff())
+                elif not sent:
+                    await _rest(stop, poll)
         finally:
+            rounds.stopped()
+            housekeeping.stopped()
             await self.aclose()
 
     async def housekeep(self) -> None:
@@ -218,7 +233,7 @@ class Worker:
             return policy.Outcome(latency_ms=_since(started), error=_shorten(error))
         except Exception as exc:
             # A bug here must cost one attempt, not leave the message stuck behind its lease.
-            log.exception("sending delivery %s failed unexpectedly", claim.id)
+            log.exception("webhook attempt failed unexpectedly", delivery_id=claim.id)
             return policy.Outcome(error=f"internal error: {type(exc).__name__}")
         retry_after = policy.parse_retry_after(response.headers.get("retry-after"), attempted_at)
         return policy.Outcome(response.status_code, _since(started), retry_after=retry_after)
@@ -267,7 +282,9 @@ class Worker:
             )
             policy.settle(delivery, outcome, attempted_at, self.clock(), self.rng)
             policy.judge(endpoint, outcome, self.settings.webhook_disable_after)
-        _log_outcome(claim, outcome)
+            result = _result(outcome, delivery.status)
+        metrics.count_delivery(result)
+        _log_outcome(claim, outcome, result)
 
 
 def _claim_of(row: Any, now: datetime) -> Claim:
@@ -278,13 +295,60 @@ def _claim_of(row: Any, now: datetime) -> Claim:
     return Claim(row.id, row.endpoint_id, row.url, tuple(keys), row.payload)
 
 
-async def _logged(step: Callable[[], Awaitable[Any]]) -> Any:
-    """Run a step of the loop; a failure (the database is down, say) is logged, not fatal."""
-    try:
-        return await step()
-    except Exception:
-        log.exception("webhook worker step failed; trying again")
-        return None
+class Failures:
+    """The consecutive failures of one step of the loop: logged once with the traceback, then
+    counted while the same error repeats; `backoff()` is how long to wait before trying again.
+    A failure never stops the loop."""
+
+    def __init__(self, step: str, base_seconds: float) -> None:
+        self.step = step
+        self.base = base_seconds
+        self.count = 0
+        self.error = ""
+
+    async def run(self, step: Callable[[], Awaitable[Any]]) -> Any:
+        try:
+            result = await step()
+        except Exception as exc:
+            self._failed(exc)
+            return None
+        self._ended("webhook worker recovered")
+        return result
+
+    def backoff(self) -> float:
+        doubled = self.base * 2 ** min(self.count - 1, 32)  # bounded: a long outage counts high
+        return min(doubled, max(MAX_BACKOFF_SECONDS, self.base))
+
+    def stopped(self) -> None:
+        self._ended("webhook worker stopped while failing")
+
+    def _failed(self, exc: Exception) -> None:
+        error = f"{type(exc).__name__}: {exc}"
+        if error != self.error:
+            self._ended("webhook worker failing differently")
+            self.error = error
+        self.count += 1
+        if self.count == 1:
+            log.error("webhook worker failed", step=self.step, error=error, exc_info=exc)
+        elif _is_power_of_ten(self.count):
+            log.warning(
+                "webhook worker still failing",
+                step=self.step,
+                error=error,
+                failures=self.count,
+                retry_in_seconds=self.backoff(),
+            )
+
+    def _ended(self, event: str) -> None:
+        if self.count:
+            log.warning(event, step=self.step, error=self.error, failures=self.count)
+        self.count, self.error = 0, ""
+
+
+def _is_power_of_ten(n: int) -> bool:
+    while n % 10 == 0:
+        n //= 10
+    return n == 1
 
 
 async def _rest(stop: asyncio.Event, seconds: float) -> None:
@@ -300,12 +364,25 @@ def _shorten(text: str) -> str:
     return text if len(text) <= MAX_ERROR_LENGTH else text[: MAX_ERROR_LENGTH - 1] + "…"
 
 
-def _log_outcome(claim: Claim, outcome: policy.Outcome) -> None:
+def _result(outcome: policy.Outcome, status: DeliveryStatus) -> str:
     if outcome.succeeded:
-        log.debug("delivered %s to %s", claim.id, claim.url)
+        return "succeeded"
+    return "failed" if status == DeliveryStatus.failed else "retrying"
+
+
+def _log_outcome(claim: Claim, outcome: policy.Outcome, result: str) -> None:
+    # The endpoint's id, not its URL: a URL may carry a token in its query.
+    fields = {
+        "delivery_id": claim.id,
+        "endpoint_id": claim.endpoint_id,
+        "outcome": result,
+        "status_code": outcome.status_code,
+        "latency_ms": outcome.latency_ms,
+    }
+    if outcome.succeeded:
+        log.debug("webhook delivered", **fields)
     else:
-        detail = outcome.error or f"HTTP {outcome.status_code}"
-        log.info("delivery %s to %s failed: %s", claim.id, claim.url, detail)
+        log.info("webhook attempt failed", error=outcome.error, **fields)
 
 
 async def serve(settings: Settings) -> None:

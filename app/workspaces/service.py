@@ -111,3 +111,9 @@ async def any_workspace(session: AsyncSession) -> bool:
 
 async def workspace_exists(session: AsyncSession, workspace_id: uuid.UUID) -> bool:
     return await session.get(Workspace, workspace_id) is not None
+
+
+async def workspace_named(session: AsyncSession, name: str) -> uuid.UUID | None:
+    """The oldest workspace of that name."""
+    named = select(Workspace.id).where(Workspace.name == name).order_by(Workspace.created_at)
+    return await session.scalar(named.limit(1))

@@ -1,0 +1,1 @@
+"""Demo data: a made-up shop written through the API (`crm demo`)."""

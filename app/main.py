@@ -17,6 +17,7 @@ from app.core.docs import install_docs
 from app.core.openapi import install_openapi
 from app.core.problems import install_problem_handlers
 from app.core.telemetry import RequestTelemetry
+from app.webhooks.outbox import backlog_gauges
 from app.webhooks.worker import Worker
 from app.workspaces.auth import KeyCache
 
@@ -103,5 +104,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_middleware(RequestTelemetry, access_log=settings.access_log)
     add_routes(app)
     app.add_api_route("/metrics", metrics.metrics_endpoint, include_in_schema=False)
+    metrics.on_scrape("webhook_outbox", backlog_gauges)
     install_docs(app)
     return app

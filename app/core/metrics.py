@@ -19,6 +19,7 @@ import asyncio
 import contextlib
 import hmac
 import os
+from collections.abc import Awaitable, Callable
 from datetime import datetime
 from typing import Any
 
@@ -33,20 +34,19 @@ from prometheus_client import (
 from prometheus_client import multiprocess as multiprocess_collector
 from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.exposition import CONTENT_TYPE_LATEST, generate_latest
-from sqlalchemy import Select, func, select
 from starlette.requests import Request
 from starlette.responses import Response
 
 from app.core.db import Database
+from app.core.db_errors import is_unavailable
 from app.core.problems import problem_response
 from app.core.types import utcnow
-from app.webhooks.models import DeliveryStatus, WebhookDelivery, WebhookEndpoint
 
 MULTIPROC_ENV = "PROMETHEUS_MULTIPROC_DIR"
 UNMATCHED = "unmatched"  # the route label of requests no route matched (404)
 METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
 POOL_REFRESH_SECONDS = 5.0
-OUTBOX_TIMEOUT_SECONDS = 2.0
+SCRAPE_TIMEOUT_SECONDS = 2.0
 
 disable_created_metrics()  # `_created` series would double the output and no alert needs them
 
@@ -129,16 +129,14 @@ def mark_process_dead() -> None:
         multiprocess_collector.mark_process_dead(os.getpid())
 
 
-def _outbox_statement() -> Select[Any]:
-    d, e = WebhookDelivery.__table__.c, WebhookEndpoint.__table__.c
-    return (
-        select(func.count().label("pending"), func.min(d.next_attempt_at).label("next_due"))
-        .select_from(WebhookDelivery.__table__.join(WebhookEndpoint.__table__))
-        .where(d.status == DeliveryStatus.pending, e.enabled.is_(True))
-    )
+# Gauges read from the database at scrape time, by the features that own the data (the webhook
+# outbox registers its depth and age; app/main.py wires it).
+Scrape = Callable[[Database, datetime], Awaitable[list[GaugeMetricFamily]]]
+_scrapes: dict[str, Scrape] = {}
 
 
-OUTBOX = _outbox_statement()
+def on_scrape(name: str, scrape: Scrape) -> None:
+    _scrapes[name] = scrape
 
 
 class _Scraped:
@@ -151,26 +149,20 @@ class _Scraped:
         return self.families
 
 
-async def _outbox_families(db: Database, now: datetime) -> list[GaugeMetricFamily]:
-    up = GaugeMetricFamily("crm_database_up", "1 when the scrape's outbox query succeeded.")
+async def _scraped(db: Database, now: datetime) -> list[GaugeMetricFamily]:
+    up = GaugeMetricFamily("crm_database_up", "1 when the scrape's database queries succeeded.")
+    families: list[GaugeMetricFamily] = []
     try:
-        async with asyncio.timeout(OUTBOX_TIMEOUT_SECONDS):
-            row = (await db.rows.aggregate(OUTBOX))[0]
-    except Exception:  # the database is down: metrics still answer, and say so
+        async with asyncio.timeout(SCRAPE_TIMEOUT_SECONDS):
+            for scrape in _scrapes.values():
+                families += await scrape(db, now)
+    except Exception as exc:  # the database is down: metrics still answer, and say so
+        if not is_unavailable(exc) and not isinstance(exc, TimeoutError):
+            raise
         up.add_metric([], 0)
         return [up]
     up.add_metric([], 1)
-    pending = GaugeMetricFamily(
-        "crm_webhook_outbox_pending", "Webhook deliveries waiting to be sent (enabled endpoints)."
-    )
-    pending.add_metric([], row["pending"])
-    age = GaugeMetricFamily(
-        "crm_webhook_outbox_oldest_due_seconds",
-        "How long the oldest due webhook delivery has waited past its attempt time (0: none).",
-    )
-    next_due = row["next_due"]
-    age.add_metric([], max(0.0, (now - next_due).total_seconds()) if next_due else 0.0)
-    return [up, pending, age]
+    return [up, *families]
 
 
 async def render(db: Database) -> bytes:
@@ -181,7 +173,7 @@ async def render(db: Database) -> bytes:
     else:
         registry = REGISTRY
     scraped = CollectorRegistry()
-    scraped.register(_Scraped(await _outbox_families(db, utcnow())))
+    scraped.register(_Scraped(await _scraped(db, utcnow())))
     return generate_latest(registry) + generate_latest(scraped)
 
 

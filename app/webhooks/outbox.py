@@ -7,18 +7,24 @@ receiver. An endpoint gets the events it subscribes to that its creator's role m
 
 import fnmatch
 import uuid
+from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select
+from prometheus_client.core import GaugeMetricFamily
+from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.core.bulk import insert_rows
 from app.core.changes import as_json
+from app.core.db import Database
+from app.core.scoping import ALL_WORKSPACES
 from app.core.types import new_id, utcnow
 from app.events.schemas import representation
 from app.events.service import may_read
 from app.webhooks.models import WebhookDelivery, WebhookEndpoint
 from app.webhooks.schemas import DeliveryStatus
+
+_d, _e = WebhookDelivery.__table__.c, WebhookEndpoint.__table__.c
 
 
 def subscribed(patterns: list[str], event_type: str) -> bool:
@@ -78,3 +84,28 @@ def _payloads(events: list[dict[str, Any]]) -> dict[Any, dict[str, Any]]:
         event["id"]: as_json(message(event["type"], event["occurred_at"], representation(event)))
         for event in events
     }
+
+
+BACKLOG = (
+    select(func.count().label("pending"), func.min(_d.next_attempt_at).label("next_due"))
+    .select_from(WebhookDelivery.__table__.join(WebhookEndpoint.__table__))
+    .where(_d.status == DeliveryStatus.pending, _e.enabled.is_(True))
+    .execution_options(**{ALL_WORKSPACES: "the outbox's depth counts every workspace"})
+)
+
+
+async def backlog_gauges(db: Database, now: datetime) -> list[GaugeMetricFamily]:
+    """The outbox at scrape time: deliveries pending, and how long the oldest due one has
+    waited past its attempt time (one indexed query)."""
+    row = (await db.rows.aggregate(BACKLOG))[0]
+    pending = GaugeMetricFamily(
+        "crm_webhook_outbox_pending", "Webhook deliveries waiting to be sent (enabled endpoints)."
+    )
+    pending.add_metric([], row["pending"])
+    age = GaugeMetricFamily(
+        "crm_webhook_outbox_oldest_due_seconds",
+        "How long the oldest due webhook delivery has waited past its attempt time (0: none).",
+    )
+    next_due = row["next_due"]
+    age.add_metric([], max(0.0, (now - next_due).total_seconds()) if next_due else 0.0)
+    return [pending, age]

@@ -7,10 +7,14 @@ same value, leaves its base-currency cost as it was, whatever rates were correct
 """
 
 import uuid
+from collections.abc import Sequence
 from datetime import UTC, date
 from decimal import Decimal
 from typing import Any
 
+from sqlalchemy import Select
+
+from app.campaigns import figures
 from app.campaigns.repository import CampaignRepository, SpendRepository
 from app.campaigns.schemas import (
     CampaignCreate,
@@ -25,6 +29,7 @@ from app.core.currency import quantize, too_precise
 from app.core.errors import RuleViolation, field_error
 from app.core.rows import Row
 from app.core.scope import Scope
+from app.core.windows import Window
 from app.exchange_rates.service import ExchangeRateService, no_rate
 
 CAMPAIGN_PRICE = ("cost", "currency", "started_at")
@@ -51,6 +56,23 @@ class CampaignService:
         """The (pointer, campaign id) pairs whose campaign this workspace does not have, as
         problem errors; one query for them all."""
         return await self.campaigns.check_references(references)
+
+    # Figures for the KPIs (campaigns/figures.py) ----------------------------------------------
+
+    def started(self, windows: Sequence[Window], campaign_id: uuid.UUID | None) -> Select[Any]:
+        """The statement of the campaigns started in each window (`i`, `id`, `name`, `cost`)."""
+        return figures.started(windows, campaign_id)
+
+    async def started_rows(
+        self, windows: Sequence[Window], campaign_id: uuid.UUID | None
+    ) -> list[dict[str, Any]]:
+        return await figures.started_rows(self.scope, windows, campaign_id)
+
+    async def spend(
+        self, windows: Sequence[Window], campaign_id: uuid.UUID | None
+    ) -> list[dict[str, Any]]:
+        """Per window: spend entries by category and the cost of the campaigns started in it."""
+        return await figures.spend(self.scope, windows, campaign_id)
 
     async def create(self, data: CampaignCreate) -> dict[str, Any]:
         values = _in_utc(data.model_dump())

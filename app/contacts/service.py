@@ -7,11 +7,14 @@ their own rows), keep their rollups on them (`set_rollups`) and make customers o
 """
 
 import uuid
-from collections.abc import Collection, Mapping
+from collections.abc import Collection, Mapping, Sequence
 from typing import Any
+
+from sqlalchemy import Select
 
 from app.campaigns.service import CampaignService
 from app.companies.service import CompanyService
+from app.contacts import figures
 from app.contacts.models import Contact
 from app.contacts.repository import INTERACTION_ROLLUPS, ORDER_ROLLUPS, ContactRepository
 from app.contacts.schemas import (
@@ -22,11 +25,13 @@ from app.contacts.schemas import (
     ContactUpdate,
 )
 from app.core import links
+from app.core.aggregates import Segment
 from app.core.batch import ItemResult, Rules, refuse, upsert
 from app.core.errors import RuleViolation, field_error, not_found
-from app.core.rows import Conditions, Row
+from app.core.rows import Row
 from app.core.schemas import merge_custom_fields
 from app.core.scope import Scope
+from app.core.windows import Window
 
 IDENTIFYING_FIELDS = ("email", "phone", "first_name", "last_name")
 
@@ -52,9 +57,30 @@ class ContactService:
         await self.companies.require(company_id)
         return await self.contacts.find(filters.model_copy(update={"company_id": company_id}))
 
-    def segment(self, filters: ContactFilters) -> Conditions:
-        """The conditions that pick these contacts, for other features' aggregates (KPIs)."""
-        return self.contacts.filtered(filters)
+    def segment(self, filters: ContactFilters) -> Segment:
+        """The contacts these filters pick, for other features' aggregates (the KPIs)."""
+        return figures.segment(self.contacts.filtered(filters))
+
+    # Figures for the KPIs (contacts/figures.py) -----------------------------------------------
+
+    async def acquisitions(
+        self, windows: Sequence[Window], segment: Segment | None
+    ) -> list[dict[str, Any]]:
+        return await figures.acquisitions(self.scope, windows, segment)
+
+    async def to_date(self, windows: Sequence[Window], segment: Segment | None) -> dict[str, Any]:
+        return await figures.to_date(self.scope, windows, segment)
+
+    async def campaign_customers(
+        self, windows: Sequence[Window], segment: Segment | None, started: Select[Any]
+    ) -> dict[tuple[int, Any], int]:
+        return await figures.campaign_customers(self.scope, windows, segment, started)
+
+    def campaign_members(self, started: Select[Any], segment: Segment | None) -> Select[Any]:
+        return figures.campaign_members(started, segment)
+
+    def churned(self) -> Select[Any]:
+        return figures.churned()
 
     async def require(self, contact_id: uuid.UUID) -> None:
         """404 unless the contact exists in this workspace."""

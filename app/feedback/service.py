@@ -1,11 +1,15 @@
 import uuid
+from collections.abc import Sequence
 from typing import Any
 
 from app.contacts.service import ContactService
+from app.core.aggregates import Segment
 from app.core.errors import Conflict, RuleViolation, field_error
 from app.core.rows import Row
 from app.core.scope import Scope
 from app.core.types import utcnow
+from app.core.windows import Window
+from app.feedback import figures
 from app.feedback.repository import FeedbackRepository
 from app.feedback.schemas import (
     FeedbackCreate,
@@ -32,6 +36,7 @@ TRANSITIONS: dict[FeedbackStatus, frozenset[FeedbackStatus]] = {
 
 class FeedbackService:
     def __init__(self, scope: Scope) -> None:
+        self.scope = scope
         self.feedback = FeedbackRepository(scope)
         self.contacts = ContactService(scope)
 
@@ -40,6 +45,12 @@ class FeedbackService:
 
     async def find(self, filters: FeedbackFilters) -> tuple[list[Row], str | None]:
         return await self.feedback.find(filters)
+
+    async def figures(
+        self, windows: Sequence[Window], segment: Segment | None
+    ) -> list[dict[str, Any]]:
+        """Per window: the feedback KPIs' counts and durations (feedback/figures.py)."""
+        return await figures.feedback(self.scope, windows, segment)
 
     async def create(self, data: FeedbackCreate) -> dict[str, Any]:
         await self.contacts.check_reference(data.contact_id, "/contact_id")

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
+from app.core.windows import Window
 from app.kpis.measures import (
     HUNDREDTH,
     RATE,
@@ -20,7 +21,6 @@ from app.kpis.measures import (
     rate,
     round_to,
 )
-from app.kpis.windows import Window
 
 NO_ORDERS = "No paid orders were placed in the period."
 NO_BUYERS = "No customer placed a paid order in the period."

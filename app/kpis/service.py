@@ -2,23 +2,23 @@
 aggregate query each), then its definition applied to each window."""
 
 import asyncio
+import uuid
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
+from app.campaigns.service import CampaignService
 from app.contacts.schemas import ContactFilters
 from app.contacts.service import ContactService
-from app.core.rows import Conditions
+from app.core.aggregates import Segment, segment_params, segment_shape, window_params
 from app.core.scope import Scope
+from app.core.windows import MAX_CUSTOMER_PERIODS, MAX_PERIODS, Window, split, window
+from app.feedback.service import FeedbackService
 from app.kpis import definitions as d
-from app.kpis.base import customer_base
-from app.kpis.customers import acquisitions, deals
-from app.kpis.marketing import campaigns, spend
-from app.kpis.sales import sales, to_date
-from app.kpis.satisfaction import feedback
 from app.kpis.schemas import KpiQuery, PeriodQuery
-from app.kpis.windows import MAX_CUSTOMER_PERIODS, MAX_PERIODS, Window, split, window
+from app.orders.service import OrderService
+from app.sales.service import DealService
 from app.workspaces.service import WorkspaceService
 
 Definition = Callable[[dict[str, Any], d.Context], dict[str, Any]]
@@ -55,6 +55,10 @@ class KpiService:
     def __init__(self, scope: Scope) -> None:
         self.scope = scope
         self.contacts = ContactService(scope)
+        self.orders = OrderService(scope)
+        self.campaigns = CampaignService(scope)
+        self.deals = DealService(scope)
+        self.feedback = FeedbackService(scope)
         self.workspace = WorkspaceService(scope)
 
     async def report(self, name: str, q: KpiQuery) -> dict[str, Any]:
@@ -111,7 +115,7 @@ class KpiService:
             _to_date(windows, merged, fetched[names.index("history")])
         return merged
 
-    def segment(self, q: PeriodQuery) -> Conditions | None:
+    def segment(self, q: PeriodQuery) -> Segment | None:
         if not q.segmented:
             return None
         filters = ContactFilters(
@@ -123,22 +127,62 @@ class KpiService:
         self,
         name: str,
         windows: Sequence[Window],
-        segment: Conditions | None,
+        segment: Segment | None,
         q: PeriodQuery,
         days: int,
     ) -> Awaitable[Any]:
-        s = self.scope
         jobs: dict[str, Callable[[], Awaitable[Any]]] = {
-            "sales": lambda: sales(s, windows, segment),
-            "acquisitions": lambda: acquisitions(s, windows, segment),
-            "base": lambda: customer_base(s, windows, segment, days),
-            "spend": lambda: spend(s, windows, q.acquisition_campaign_id),
-            "campaigns": lambda: campaigns(s, windows, segment, q.acquisition_campaign_id),
-            "deals": lambda: deals(s, windows, segment),
-            "feedback": lambda: feedback(s, windows, segment),
-            "history": lambda: to_date(s, windows, segment),
+            "sales": lambda: self.orders.sales(windows, segment),
+            "acquisitions": lambda: self.contacts.acquisitions(windows, segment),
+            "base": lambda: self.orders.customer_base(windows, segment, days),
+            "spend": lambda: self.campaigns.spend(windows, q.acquisition_campaign_id),
+            "campaigns": lambda: self._campaigns(windows, segment, q.acquisition_campaign_id),
+            "deals": lambda: self.deals.closed(windows, segment),
+            "feedback": lambda: self.feedback.figures(windows, segment),
+            "history": lambda: self._history(windows, segment),
         }
         return jobs[name]()
+
+    async def _campaigns(
+        self, windows: Sequence[Window], segment: Segment | None, campaign_id: uuid.UUID | None
+    ) -> list[list[dict[str, Any]]]:
+        """Per window and campaign started in it: the campaign's cost, the customers its contacts
+        became in the window (first paid order in it), and the revenue of their paid orders
+        placed in the window."""
+        started = self.campaigns.started(windows, campaign_id)
+        members = self.contacts.campaign_members(started, segment)
+        params = {**window_params(windows), **segment_params(segment)}
+        if campaign_id is not None:
+            params["campaign_id"] = campaign_id
+        shape = (segment_shape(segment), campaign_id is None)
+        rows, customers, revenue = await asyncio.gather(
+            self.campaigns.started_rows(windows, campaign_id),
+            self.contacts.campaign_customers(windows, segment, started),
+            self.orders.campaign_revenue(windows, members, shape, params),
+        )
+        grouped: list[list[dict[str, Any]]] = [[] for _ in windows]
+        for row in rows:
+            key = (row["i"], row["id"])
+            grouped[row["i"]].append(
+                {
+                    "campaign_id": row["id"],
+                    "name": row["name"],
+                    "cost": row["cost"],
+                    "new_customers": customers.get(key, 0),
+                    "revenue": revenue.get(key, Decimal(0)),
+                }
+            )
+        return grouped
+
+    async def _history(self, windows: Sequence[Window], segment: Segment | None) -> dict[str, Any]:
+        """The segment's lifetime revenue, the revenue placed at or after the last window's
+        end (what the lifetime revenue holds beyond the windows) and the customers acquired
+        before each window's end."""
+        last = max(w.end for w in windows)
+        contacts, later = await asyncio.gather(
+            self.contacts.to_date(windows, segment), self.orders.placed_after(last, segment)
+        )
+        return {**contacts, "later": later}
 
 
 def _to_date(

@@ -3,11 +3,11 @@ the period, ending where it starts)."""
 
 from typing import Any
 
+from app.core.windows import window
 from app.kpis import definitions as d
 from app.kpis.measures import money
 from app.kpis.schemas import HEADLINES, SummaryQuery
 from app.kpis.service import KPIS, KpiService, period
-from app.kpis.windows import window
 
 NEEDS = frozenset().union(*(kpi.needs for kpi in KPIS.values()))
 

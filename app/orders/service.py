@@ -12,14 +12,17 @@ One set of rules (`apply`) for a create, a PATCH and each item of a batch upsert
 """
 
 import uuid
-from collections.abc import Collection
+from collections.abc import Collection, Hashable, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC
+from datetime import UTC, datetime
 from decimal import Decimal
 from functools import partial
 from typing import Any
 
+from sqlalchemy import Select
+
 from app.contacts.service import ContactService
+from app.core.aggregates import Segment
 from app.core.batch import ItemResult, Rules, upsert
 from app.core.currency import quantize, too_precise
 from app.core.db_errors import Retry
@@ -27,7 +30,10 @@ from app.core.errors import RuleViolation, field_error
 from app.core.rows import Row
 from app.core.scope import Scope
 from app.core.types import utcnow
+from app.core.windows import Window
 from app.exchange_rates.service import Converter, ExchangeRateService, no_rate
+from app.orders import figures
+from app.orders.customer_base import customer_base
 from app.orders.repository import OrderRepository
 from app.orders.schemas import (
     LineItem,
@@ -70,6 +76,27 @@ class OrderService:
 
     async def find(self, filters: OrderFilters) -> tuple[list[Row], str | None]:
         return await self.orders.find(filters)
+
+    # Figures for the KPIs (orders/figures.py, orders/customer_base.py) ------------------------
+
+    async def sales(
+        self, windows: Sequence[Window], segment: Segment | None
+    ) -> list[dict[str, Any]]:
+        return await figures.sales(self.scope, windows, segment)
+
+    async def customer_base(
+        self, windows: Sequence[Window], segment: Segment | None, inactivity_days: int
+    ) -> list[dict[str, Any]]:
+        churned = self.contacts.churned()
+        return await customer_base(self.scope, windows, segment, inactivity_days, churned)
+
+    async def placed_after(self, moment: datetime, segment: Segment | None) -> Decimal:
+        return await figures.placed_after(self.scope, moment, segment)
+
+    async def campaign_revenue(
+        self, windows: Sequence[Window], members: Select[Any], shape: Hashable, params: dict
+    ) -> dict[tuple[int, Any], Decimal]:
+        return await figures.campaign_revenue(self.scope, windows, members, shape, params)
 
     async def create(self, data: OrderCreate) -> dict[str, Any]:
         changes = _stored(data.model_dump())

@@ -15,19 +15,23 @@ deal's contacts, then the deal.
 """
 
 import uuid
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
 from app.companies.service import CompanyService
 from app.contacts.service import ContactService
 from app.core import links
+from app.core.aggregates import Segment
 from app.core.currency import too_precise
 from app.core.db_errors import Retry
 from app.core.errors import Conflict, RuleViolation, field_error
 from app.core.rows import Row
 from app.core.scope import Scope
 from app.core.types import utcnow
+from app.core.windows import Window
 from app.exchange_rates.service import ExchangeRateService, no_rate
+from app.sales import figures
 from app.sales.forecast import Forecast
 from app.sales.funnel import Funnel
 from app.sales.pipeline_service import PipelineService
@@ -67,6 +71,12 @@ class DealService:
         """Open deals weighted by stage probability per expected-close period (forecast.py)."""
         forecast = Forecast(self.scope, query.pipeline_id, by_owner)
         return await forecast.report(query.from_, query.to, query.interval)
+
+    async def closed(
+        self, windows: Sequence[Window], segment: Segment | None
+    ) -> list[dict[str, Any]]:
+        """Per window: deals won and lost (closed in it), for the KPIs."""
+        return await figures.deals(self.scope, windows, segment)
 
     async def check_reference(self, deal_id: uuid.UUID | None, pointer: str) -> None:
         await self.deals.check_reference(deal_id, pointer)

@@ -16,22 +16,28 @@ from fastapi import FastAPI
 from sqlalchemy import insert, select, text
 
 from app.bootstrap import create_workspace
+from app.campaigns import figures as campaigns
 from app.campaigns.models import Campaign, SpendEntry
 from app.campaigns.repository import CampaignRepository, SpendRepository
 from app.campaigns.schemas import CampaignFilters, SpendFilters
+from app.contacts import figures as contacts
 from app.contacts.models import Contact
 from app.contacts.repository import ContactRepository
 from app.contacts.schemas import ContactFilters
+from app.core.aggregates import window_params
 from app.core.scope import Scope
 from app.core.security import Principal, Role
 from app.core.types import new_id
+from app.core.windows import Window
+from app.feedback import figures as feedback
 from app.feedback.models import Feedback
-from app.kpis import base, customers, marketing, sales, satisfaction
-from app.kpis.windows import Window
+from app.orders import figures as orders
 from app.orders.chain import relink
+from app.orders.customer_base import customer_base
 from app.orders.models import Order
 from app.orders.repository import OrderRepository
 from app.orders.schemas import OrderFilters
+from app.sales import figures as deals
 from app.sales.models import Deal, PipelineStage
 from tests.plans.explain import analyze, assert_uses, list_plan, plan, scope_for
 
@@ -314,6 +320,19 @@ async def test_list_filters_use_their_index(
     assert_uses(found, index, backend)
 
 
+async def _base(s: Scope, days: int) -> Any:
+    return await customer_base(s, WINDOWS, None, days, contacts.churned())
+
+
+async def _campaigns(s: Scope) -> None:
+    """The three statements of the campaigns' figures: their costs, customers and revenue."""
+    started = campaigns.started([YEAR], None)
+    await campaigns.started_rows(s, [YEAR], None)
+    await contacts.campaign_customers(s, [YEAR], None, started)
+    members = contacts.campaign_members(started, None)
+    await orders.campaign_revenue(s, [YEAR], members, ("plan",), window_params([YEAR]))
+
+
 class _Zeros(dict):
     def __missing__(self, key: str) -> int:
         return 0
@@ -343,25 +362,35 @@ YEAR = Window(START, START + timedelta(days=365))
 WINDOWS = [MONTH, MONTH.previous()]
 PAID = "ix_orders_workspace_id_status_ordered_at_chain"
 KPI_CASES = [
-    ("sales", lambda s: sales.sales(s, WINDOWS, None), [PAID], None),
+    ("sales", lambda s: orders.sales(s, WINDOWS, None), [PAID], None),
     # Windows shorter than the inactivity window, and longer: two ways of counting.
-    ("customer base", lambda s: base.customer_base(s, WINDOWS, None, 180), [PAID], None),
-    ("customer base, long", lambda s: base.customer_base(s, WINDOWS, None, 10), [PAID], None),
+    (
+        "customer base",
+        lambda s: customer_base(s, WINDOWS, None, 180, contacts.churned()),
+        [PAID],
+        None,
+    ),
+    (
+        "customer base, long",
+        lambda s: customer_base(s, WINDOWS, None, 10, contacts.churned()),
+        [PAID],
+        None,
+    ),
     (
         "acquisitions",
-        lambda s: customers.acquisitions(s, WINDOWS, None),
+        lambda s: contacts.acquisitions(s, WINDOWS, None),
         ["ix_contacts_workspace_id_first_order_at", "ix_contacts_workspace_id_created_at_id"],
         None,
     ),
     (
         "spend",
-        lambda s: marketing.spend(s, WINDOWS, None),
+        lambda s: campaigns.spend(s, WINDOWS, None),
         ["incurred_on_id", "started_at_id"],
         None,
     ),
     (
         "campaigns",
-        lambda s: marketing.campaigns(s, [YEAR], None, None),
+        lambda s: _campaigns(s),
         [
             "ix_campaigns_workspace_id_started_at_id",
             "ix_contacts_workspace_id_acquisition_campaign_id_first_order_at",
@@ -369,10 +398,10 @@ KPI_CASES = [
         ],
         None,
     ),
-    ("feedback", lambda s: satisfaction.feedback(s, WINDOWS, None), ["received_at_id"], None),
+    ("feedback", lambda s: feedback.feedback(s, WINDOWS, None), ["received_at_id"], None),
     (
         "deals",
-        lambda s: customers.deals(s, WINDOWS, None),
+        lambda s: deals.deals(s, WINDOWS, None),
         ["ix_deals_workspace_id_status_closed_at"],
         None,
     ),
@@ -396,9 +425,9 @@ async def test_sales_kpis_never_read_the_orders_table(app, backend, shop):  # ty
     """Revenue, buyers and the customer base come from the paid-orders index alone."""
     only = f"Index Only Scan using {PAID}" if backend == "postgresql" else f"COVERING INDEX {PAID}"
     for query in (
-        lambda s: sales.sales(s, WINDOWS, None),
-        lambda s: base.customer_base(s, WINDOWS, None, 180),
-        lambda s: base.customer_base(s, WINDOWS, None, 10),
+        lambda s: orders.sales(s, WINDOWS, None),
+        lambda s: _base(s, 180),
+        lambda s: _base(s, 10),
     ):
         for found in await _kpi_plans(app, shop, query):
             assert only in found, found

@@ -25,6 +25,7 @@ from typing import Any
 
 from sqlalchemy import (
     Integer,
+    Select,
     and_,
     bindparam,
     case,
@@ -35,12 +36,8 @@ from sqlalchemy import (
     union_all,
 )
 
-from app.contacts.schemas import LifecycleStage
-from app.core.rows import Conditions
-from app.core.scope import Scope
-from app.core.types import UTCDateTime
-from app.kpis.sales import CONTACTS, ORDER, ORDERS, WORKSPACE, last_until, paid
-from app.kpis.sql import (
+from app.core.aggregates import (
+    Segment,
     by_window,
     merged,
     run,
@@ -49,13 +46,20 @@ from app.kpis.sql import (
     window_params,
     windows_table,
 )
-from app.kpis.windows import Window
+from app.core.scope import Scope
+from app.core.types import UTCDateTime
+from app.core.windows import Window
+from app.orders.figures import ORDER, ORDERS, last_until, paid
 
 FIGURES = ("at_start", "marked", "retained", "at_end")
 
 
 async def customer_base(
-    scope: Scope, windows: Sequence[Window], segment: Conditions | None, inactivity_days: int
+    scope: Scope,
+    windows: Sequence[Window],
+    segment: Segment | None,
+    inactivity_days: int,
+    churned: Select[Any],
 ) -> list[dict[str, Any]]:
     """Per window: the customers active at its start; of those, the ones marked churned (now)
     and the ones still active and not marked at its end; the customers active and not marked
@@ -66,9 +70,9 @@ async def customer_base(
     covered = _edges([windows[i] for i in long])  # _both counts the customers at these
     moments = [m for m in _edges(windows) if m not in covered]
     active, lost, (at, both) = await asyncio.gather(
-        _active(scope, [Window(m - span, m) for m in moments], segment),
-        _lost(scope, [windows[i] for i in short], span, segment),
-        _both(scope, [windows[i] for i in long], span, segment),
+        _active(scope, [Window(m - span, m) for m in moments], segment, churned),
+        _lost(scope, [windows[i] for i in short], span, segment, churned),
+        _both(scope, [windows[i] for i in long], span, segment, churned),
     )
     at.update(zip(moments, active, strict=True))
     retained = {
@@ -90,15 +94,10 @@ def _edges(windows: Sequence[Window]) -> list[datetime]:
     return sorted({w.start for w in windows} | {w.end for w in windows})
 
 
-def _churned() -> Any:
-    return select(CONTACTS.id).where(
-        CONTACTS.workspace_id == WORKSPACE, CONTACTS.lifecycle_stage == LifecycleStage.churned
-    )
-
-
-def _kept() -> Any:
-    """The order's contact is not marked churned."""
-    return ORDERS.contact_id.not_in(_churned())
+def _kept(churned: Select[Any]) -> Any:
+    """The order's contact is not marked churned (`churned`: the contacts feature's statement
+    of the marked contacts)."""
+    return ORDERS.contact_id.not_in(churned)
 
 
 def _in(w: Any) -> Any:
@@ -106,7 +105,7 @@ def _in(w: Any) -> Any:
 
 
 async def _active(
-    scope: Scope, spans: Sequence[Window], segment: Conditions | None
+    scope: Scope, spans: Sequence[Window], segment: Segment | None, churned: Select[Any]
 ) -> list[dict[str, int]]:
     """Per moment (given as its inactivity window): the customers active at it, and those of
     them not marked churned."""
@@ -120,7 +119,7 @@ async def _active(
             select(
                 w.c.i,
                 func.count().filter(last).label("active"),
-                func.count().filter(last, _kept()).label("kept"),
+                func.count().filter(last, _kept(churned)).label("kept"),
             )
             .select_from(w.join(ORDER, _in(w)))
             .where(*paid(segment))
@@ -134,7 +133,11 @@ async def _active(
 
 
 async def _lost(
-    scope: Scope, windows: Sequence[Window], span: timedelta, segment: Conditions | None
+    scope: Scope,
+    windows: Sequence[Window],
+    span: timedelta,
+    segment: Segment | None,
+    churned: Select[Any],
 ) -> list[dict[str, int]]:
     """Per window no longer than the span: the customers active and not marked at its start
     that are no longer active at its end, those whose last paid order before the end is in
@@ -148,7 +151,7 @@ async def _lost(
         return (
             select(w.c.i, func.count().label("lost"))
             .select_from(w.join(ORDER, _in(w)))
-            .where(*paid(segment), last_until(w.c.until), _kept())
+            .where(*paid(segment), last_until(w.c.until), _kept(churned))
             .group_by(w.c.i)
         )
 
@@ -160,7 +163,11 @@ async def _lost(
 
 
 async def _both(
-    scope: Scope, windows: Sequence[Window], span: timedelta, segment: Conditions | None
+    scope: Scope,
+    windows: Sequence[Window],
+    span: timedelta,
+    segment: Segment | None,
+    churned: Select[Any],
 ) -> tuple[dict[datetime, dict[str, int]], list[int]]:
     """For windows longer than the span: the customers active at each of their edges (and
     those of them not marked churned), and per window the customers not marked that are
@@ -185,7 +192,7 @@ async def _both(
         params[f"r{k}_from"], params[f"r{k}_to"] = first, last
 
     def build() -> Any:
-        f = _flagged(held, len(ranges), segment)
+        f = _flagged(held, len(ranges), segment, churned)
         kept = f.c.marked == 0
         at = []
         for j in range(len(moments)):
@@ -206,7 +213,9 @@ async def _both(
     return at, [row[f"w{i}"] or 0 for i in range(len(windows))]
 
 
-def _flagged(held: tuple[int, ...], ranges: int, segment: Conditions | None) -> Any:
+def _flagged(
+    held: tuple[int, ...], ranges: int, segment: Segment | None, churned: Select[Any]
+) -> Any:
     """One row per contact active at one of the moments: a<j> = 1 if it was active at moment
     j, and `marked` = 1 if it is marked churned. `held`: the range of each moment."""
     ordered = ORDERS.ordered_at
@@ -234,7 +243,7 @@ def _flagged(held: tuple[int, ...], ranges: int, segment: Conditions | None) -> 
     return (
         select(
             *(func.max(o.c[f"a{j}"]).label(f"a{j}") for j in range(len(held))),
-            case((o.c.contact_id.in_(_churned()), 1), else_=0).label("marked"),
+            case((o.c.contact_id.in_(churned), 1), else_=0).label("marked"),
         )
         .group_by(o.c.contact_id)
         .subquery("f")

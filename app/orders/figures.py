@@ -1,45 +1,41 @@
-"""Aggregates over orders: revenue, orders and buyers per window; revenue to date.
+"""Aggregates over orders for the KPIs: revenue, orders and buyers per window, the revenue
+placed after a moment, the revenue of a campaign's contacts, and (with the chain of paid
+orders) the customer base at each window's edges.
 
 Only paid orders count. Refunded, cancelled and pending orders are left out, whatever their
 amounts: an order counts once it is paid and stops counting when it is refunded.
 """
 
-from collections.abc import Sequence
+from collections.abc import Hashable, Sequence
+from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, bindparam, func, or_, select
+from sqlalchemy import ColumnElement, Select, and_, bindparam, func, or_, select
 
-from app.contacts.models import Contact
-from app.core.rows import Conditions
-from app.core.scope import Scope
-from app.core.types import UTCDateTime
-from app.kpis.sql import (
+from app.core.aggregates import (
+    WORKSPACE,
+    Segment,
     by_window,
+    in_segment,
     run,
     segment_params,
     segment_shape,
     window_params,
     windows_table,
 )
-from app.kpis.windows import Window
+from app.core.scope import Scope
+from app.core.types import UTCDateTime
+from app.core.windows import Window
 from app.orders.models import Order
 from app.orders.schemas import OrderStatus
 
-ORDER, CONTACT = Order.__table__, Contact.__table__
-ORDERS, CONTACTS = ORDER.c, CONTACT.c
-WORKSPACE = bindparam("workspace_id")
+ORDER = Order.__table__
+ORDERS = ORDER.c
 NO_SALES = {"revenue": Decimal(0), "orders": 0, "buyers": 0, "single_buyers": 0, "repeat_buyers": 0}
 
 
-def in_segment(contact_id: Any, segment: Conditions | None) -> list[ColumnElement[bool]]:
-    """Rows whose contact is in the segment (none: every row)."""
-    if segment is None:
-        return []
-    return [contact_id.in_(select(CONTACTS.id).where(*segment.clauses()))]
-
-
-def paid(segment: Conditions | None) -> list[ColumnElement[bool]]:
+def paid(segment: Segment | None) -> list[ColumnElement[bool]]:
     return [
         ORDERS.workspace_id == WORKSPACE,
         ORDERS.status == OrderStatus.paid,
@@ -48,7 +44,7 @@ def paid(segment: Conditions | None) -> list[ColumnElement[bool]]:
 
 
 async def sales(
-    scope: Scope, windows: Sequence[Window], segment: Conditions | None
+    scope: Scope, windows: Sequence[Window], segment: Segment | None
 ) -> list[dict[str, Any]]:
     """Per window: revenue (base currency), paid orders, buyers (contacts with a paid order)
     and repeat buyers (with two or more).
@@ -97,36 +93,43 @@ def last_until(moment: Any) -> ColumnElement[bool]:
     return or_(following.is_(None), following >= moment)
 
 
-async def to_date(
-    scope: Scope, windows: Sequence[Window], segment: Conditions | None
-) -> dict[str, Any]:
-    """In one pass over the segment's contacts: their lifetime revenue (the rollups), the
-    customers acquired before each window's end, and the revenue placed at or after the last
-    window's end (what the lifetime revenue holds beyond the windows)."""
-    last = max(range(len(windows)), key=lambda i: windows[i].end)
+async def placed_after(scope: Scope, moment: datetime, segment: Segment | None) -> Decimal:
+    """The revenue of the segment's paid orders placed at or after `moment`."""
 
     def build() -> Any:
-        later = select(func.coalesce(func.sum(ORDERS.total_base), 0)).where(
-            *paid(segment), ORDERS.ordered_at >= bindparam(f"w{last}_end", type_=UTCDateTime())
+        after = ORDERS.ordered_at >= bindparam("moment", type_=UTCDateTime())
+        return select(func.coalesce(func.sum(ORDERS.total_base), 0).label("revenue")).where(
+            *paid(segment), after
         )
-        acquired = (
-            func.count()
-            .filter(CONTACTS.first_order_at < bindparam(f"w{i}_end", type_=UTCDateTime()))
-            .label(f"customers{i}")
-            for i in range(len(windows))
-        )
-        return select(
-            func.coalesce(func.sum(CONTACTS.lifetime_revenue), 0).label("lifetime"),
-            later.scalar_subquery().label("later"),
-            *acquired,
-        ).where(CONTACTS.workspace_id == WORKSPACE, *(segment.clauses() if segment else []))
 
-    params = {"workspace_id": scope.workspace_id, **window_params(windows)}
-    params.update(segment_params(segment))
-    shape = ("to_date", len(windows), last, segment_shape(segment))
-    (row,) = await run(scope, shape, build, params)
-    return {
-        "lifetime": Decimal(row["lifetime"]),
-        "later": Decimal(row["later"]),
-        "customers": [row[f"customers{i}"] for i in range(len(windows))],
-    }
+    params = {"workspace_id": scope.workspace_id, "moment": moment, **segment_params(segment)}
+    (row,) = await run(scope, ("placed_after", segment_shape(segment)), build, params)
+    return Decimal(row["revenue"])
+
+
+async def campaign_revenue(
+    scope: Scope, windows: Sequence[Window], members: Select[Any], shape: Hashable, params: dict
+) -> dict[tuple[int, Any], Decimal]:
+    """Per window and campaign: the revenue of the paid orders its contacts placed in the
+    window. `members` are the campaigns' contacts (`id`, `campaign_id`), a statement of the
+    contacts feature; each contact's orders are one index range per window."""
+
+    def build() -> Any:
+        w = windows_table(windows)
+        m = members.subquery("m")
+        placed = and_(ORDERS.ordered_at >= w.c.start, ORDERS.ordered_at < w.c.end)
+        of_contact = (
+            select(func.sum(ORDERS.total_base))
+            .where(*paid(None), ORDERS.contact_id == m.c.id, placed)
+            .correlate_except(ORDER)
+            .scalar_subquery()
+        )
+        return (
+            select(w.c.i, m.c.campaign_id, func.sum(of_contact).label("revenue"))
+            .select_from(w.join(m, m.c.started_in == w.c.i))
+            .group_by(w.c.i, m.c.campaign_id)
+        )
+
+    all_params = {"workspace_id": scope.workspace_id, **window_params(windows), **params}
+    rows = await run(scope, ("campaign_revenue", len(windows), shape), build, all_params)
+    return {(row["i"], row["campaign_id"]): Decimal(row["revenue"] or 0) for row in rows}

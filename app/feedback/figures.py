@@ -1,18 +1,16 @@
-"""Aggregates over feedback received in each window: satisfaction and recommendation scores,
-complaints, and how fast feedback was answered and resolved."""
+"""Aggregates over feedback received in each window, for the KPIs: satisfaction and
+recommendation scores, complaints, and how fast feedback was answered and resolved."""
 
 from collections.abc import Sequence
 from typing import Any
 
 from sqlalchemy import and_, case, func, or_, select
 
-from app.core.rows import Conditions
-from app.core.scope import Scope
-from app.feedback.models import Feedback
-from app.feedback.schemas import FeedbackKind, FeedbackStatus
-from app.kpis.sales import WORKSPACE, in_segment
-from app.kpis.sql import (
+from app.core.aggregates import (
+    WORKSPACE,
+    Segment,
     by_window,
+    in_segment,
     run,
     seconds,
     segment_params,
@@ -20,7 +18,10 @@ from app.kpis.sql import (
     window_params,
     windows_table,
 )
-from app.kpis.windows import Window
+from app.core.scope import Scope
+from app.core.windows import Window
+from app.feedback.models import Feedback
+from app.feedback.schemas import FeedbackKind, FeedbackStatus
 
 FEEDBACK = Feedback.__table__
 F = FEEDBACK.c
@@ -41,7 +42,7 @@ COUNTS = (
 
 
 async def feedback(
-    scope: Scope, windows: Sequence[Window], segment: Conditions | None
+    scope: Scope, windows: Sequence[Window], segment: Segment | None
 ) -> list[dict[str, Any]]:
     """Per window, over the feedback received in it: every figure of COUNTS."""
 

@@ -10,6 +10,7 @@ parameters.
 """
 
 from collections.abc import Callable, Hashable, Sequence
+from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
@@ -29,7 +30,7 @@ from sqlalchemy import (
 from app.core.rows import Conditions, DriverRows, Row, Statements
 from app.core.scope import Scope
 from app.core.types import UTCDateTime
-from app.kpis.windows import Window
+from app.core.windows import Window
 
 _statements = Statements(max_shapes=1024)
 
@@ -125,12 +126,30 @@ def by_window(rows: list[Row], count: int, empty: dict[str, Any]) -> list[dict[s
     ]
 
 
-def segment_params(segment: Conditions | None) -> dict[str, Any]:
-    return dict(segment.params) if segment is not None else {}
+WORKSPACE = bindparam("workspace_id")
 
 
-def segment_shape(segment: Conditions | None) -> Hashable:
-    return segment.shape if segment is not None else None
+@dataclass(frozen=True, slots=True)
+class Segment:
+    """Contacts picked by a filter, for aggregates over other features' rows (the contacts
+    feature builds it: ContactService.segment). `conditions` apply to the contacts' own table;
+    `members()` is the statement of their ids, for other tables' `contact_id IN (...)`."""
+
+    conditions: Conditions
+    members: Callable[[], Select[Any]]
+
+
+def in_segment(contact_id: Any, segment: Segment | None) -> list[ColumnElement[bool]]:
+    """Rows whose contact is in the segment (none: every row)."""
+    return [] if segment is None else [contact_id.in_(segment.members())]
+
+
+def segment_params(segment: Segment | None) -> dict[str, Any]:
+    return dict(segment.conditions.params) if segment is not None else {}
+
+
+def segment_shape(segment: Segment | None) -> Hashable:
+    return segment.conditions.shape if segment is not None else None
 
 
 def _as_tuple(shape: Hashable) -> tuple[Hashable, ...]:

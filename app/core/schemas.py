@@ -3,6 +3,7 @@
 import math
 import re
 import uuid
+from datetime import UTC, datetime
 from typing import Annotated, Any, Generic, Literal, TypeVar
 
 import orjson
@@ -81,8 +82,18 @@ def _iso_8601(value: Any) -> Any:
     return value
 
 
+def _utc_in_range(value: datetime) -> datetime:
+    # Times are stored and compared in UTC; near the ends of the calendar an offset can push the
+    # UTC form outside the years 1 to 9999 (0001-01-01T00:00:00+01:00), which no column holds.
+    try:
+        value.astimezone(UTC)
+    except OverflowError as exc:
+        raise ValueError("must fall within the years 1 to 9999 once converted to UTC") from exc
+    return value
+
+
 _ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}[T ]")
-Timestamp = Annotated[AwareDatetime, BeforeValidator(_iso_8601)]
+Timestamp = Annotated[AwareDatetime, BeforeValidator(_iso_8601), AfterValidator(_utc_in_range)]
 
 
 def _unique_tags(tags: list[str]) -> list[str]:

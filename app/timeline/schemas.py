@@ -2,8 +2,9 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any, Literal
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, model_validator
 
+from app.core.pagination import cursor_time, unpack
 from app.core.schemas import ListQuery, Page, Timestamp
 from app.timeline.sources import KINDS
 
@@ -33,3 +34,12 @@ class TimelineFilters(ListQuery):
     kind: list[Kind] = Field([], description="Only these kinds (repeatable).")
     from_: Timestamp | None = Field(None, alias="from", description="At or after.")
     to: Timestamp | None = Field(None, description="Strictly before.")
+
+    @model_validator(mode="after")
+    def _cursor_has_a_usable_time(self) -> "TimelineFilters":
+        # The service reads the cursor's time as given; a crafted one without an offset (or out
+        # of range in UTC) would reach the query and fail there. Refused here instead, as the
+        # 400 problem of any bad cursor (the error is not a ValueError, so pydantic passes it on).
+        if self.cursor:
+            cursor_time(unpack(self.cursor, self.sort, 3)[0])
+        return self

@@ -7,6 +7,8 @@ from typing import Annotated
 from iso4217 import Currency
 from pydantic import AfterValidator, Field
 
+from app.core.schemas import DecimalNumber
+
 # Currencies with a minor unit: real money, not funds codes or precious metals (XAU, XDR...).
 _MINOR_UNITS = {c.code: c.exponent for c in Currency if c.exponent is not None}
 
@@ -41,13 +43,10 @@ def too_precise(amount: Decimal, code: str) -> bool:
     return amount != quantize(amount, code)
 
 
-Amount = Annotated[
-    Decimal,
-    Field(
-        ge=0,
-        max_digits=15,
-        decimal_places=4,
-        description="A decimal string (numbers are accepted too), in the record's `currency`.",
-        examples=["129.90"],
-    ),
-]
+Amount = DecimalNumber(
+    15,
+    4,
+    ge=0,
+    description="A decimal string (numbers are accepted too), in the record's `currency`.",
+    examples=["129.90"],
+)

@@ -4,7 +4,7 @@ from enum import StrEnum
 
 from pydantic import BaseModel, Field
 
-from app.core.schemas import Input, ListQuery, Page, Text, Timestamp
+from app.core.schemas import Input, ListQuery, Page, Text, Timestamp, not_null
 from app.pipelines.models import StageKind
 
 Probability = Field(ge=0, le=100, description="Chance, in percent, that a deal here is won.")
@@ -39,6 +39,8 @@ class StageUpdate(Input):
     name: Text(100) | None = None
     probability: int | None = Field(None, ge=0, le=100)
     kind: StageKind | None = None
+
+    _not_null = not_null("name", "probability", "kind")
 
 
 class StageOrder(Input):

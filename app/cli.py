@@ -97,6 +97,7 @@ def _serve(settings: Settings, args: argparse.Namespace) -> None:
         access_log=False,
         log_level=settings.log_level,
         proxy_headers=True,
+        server_header=False,  # no banner naming the server software
     )
 
 

@@ -12,6 +12,7 @@ from app.api import add_routes
 from app.core.body_limit import BodySizeLimit
 from app.core.config import Settings, get_settings
 from app.core.db import open_database
+from app.core.headers import SecurityHeaders
 from app.core.openapi import install_openapi
 from app.core.problems import install_problem_handlers
 from app.webhooks.worker import Worker
@@ -98,5 +99,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             allow_headers=["*"],
             expose_headers=["ETag", "Location"],
         )
+    app.add_middleware(SecurityHeaders)
     add_routes(app)
     return app

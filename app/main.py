@@ -14,7 +14,7 @@ from app.core.config import Settings, get_settings
 from app.core.db import open_database
 from app.core.headers import SecurityHeaders
 from app.core.openapi import install_openapi
-from app.core.problems import install_problem_handlers
+from app.core.problems import UnexpectedErrors, install_problem_handlers
 from app.webhooks.worker import Worker
 from app.workspaces.auth import KeyCache
 
@@ -99,6 +99,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             allow_headers=["*"],
             expose_headers=["ETag", "Location"],
         )
+    # Outermost: every answer gets the headers, the 500 problem included.
+    app.add_middleware(UnexpectedErrors)
     app.add_middleware(SecurityHeaders)
     add_routes(app)
     return app

@@ -16,8 +16,11 @@ from fastapi.exceptions import RequestValidationError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import Response
 from starlette.routing import Match
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from app.core.errors import DomainError
+from app.core.headers import extra_headers
+from app.core.logging import withheld_traceback
 from app.core.responses import dumps
 
 PROBLEM_MEDIA_TYPE = "application/problem+json"
@@ -222,11 +225,49 @@ def allowed_methods(request: Request) -> list[str]:
     return sorted(methods)
 
 
+def _log_unexpected(method: str, path: str, exc: BaseException) -> None:
+    # Never `exc_info`: formatting it prints the messages, which may hold record values.
+    log.error("unhandled error on %s %s\n%s", method, path, withheld_traceback(exc))
+
+
+def _internal_error(path: str) -> Response:
+    return problem_response(500, "The server failed to handle the request.", instance=path)
+
+
 async def _unexpected_error(request: Request, exc: Exception) -> Response:
-    log.exception("unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
-    return problem_response(
-        500, "The server failed to handle the request.", instance=request.url.path
-    )
+    # Reached only by errors outside UnexpectedErrors (in Starlette's outermost handler), whose
+    # response no middleware of ours sees: it carries their headers itself.
+    _log_unexpected(request.method, request.url.path, exc)
+    response = _internal_error(request.url.path)
+    response.raw_headers.extend(extra_headers(request.url.path))
+    return response
+
+
+class UnexpectedErrors:
+    """Pure ASGI: an exception that escaped the app becomes the 500 problem, logged without
+    messages, and goes no further. Starlette's own handler would raise it on to the server,
+    whose log line ("Exception in ASGI application") prints the messages in full."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = False
+
+        async def sending(message: Message) -> None:
+            nonlocal started
+            started = started or message["type"] == "http.response.start"
+            await send(message)
+
+        try:
+            await self.app(scope, receive, sending)
+        except Exception as exc:
+            _log_unexpected(scope["method"], scope["path"], exc)
+            if not started:  # otherwise the server ends the half-sent response
+                await _internal_error(scope["path"])(scope, receive, send)
 
 
 def install_problem_handlers(app: FastAPI) -> None:

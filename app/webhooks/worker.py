@@ -34,6 +34,7 @@ from sqlalchemy import Select, bindparam, delete, exists, or_, select, update
 
 from app.core.config import Settings
 from app.core.db import Database, open_database
+from app.core.logging import withheld_traceback
 from app.core.responses import dumps
 from app.core.types import utcnow
 from app.events import store as events
@@ -209,7 +210,9 @@ class Worker:
             return policy.Outcome(latency_ms=_since(started), error=_shorten(error))
         except Exception as exc:
             # A bug here must cost one attempt, not leave the message stuck behind its lease.
-            log.exception("sending delivery %s failed unexpectedly", claim.id)
+            log.error(
+                "sending delivery %s failed unexpectedly\n%s", claim.id, withheld_traceback(exc)
+            )
             return policy.Outcome(error=f"internal error: {type(exc).__name__}")
         retry_after = policy.parse_retry_after(response.headers.get("retry-after"), attempted_at)
         return policy.Outcome(response.status_code, _since(started), retry_after=retry_after)
@@ -273,8 +276,8 @@ async def _logged(step: Callable[[], Awaitable[Any]]) -> Any:
     """Run a step of the loop; a failure (the database is down, say) is logged, not fatal."""
     try:
         return await step()
-    except Exception:
-        log.exception("webhook worker step failed; trying again")
+    except Exception as exc:
+        log.error("webhook worker step failed; trying again\n%s", withheld_traceback(exc))
         return None
 
 

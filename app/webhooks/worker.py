@@ -5,7 +5,10 @@ transaction:
 
 1. claim: a short transaction picks due deliveries and leases them (`locked_until`). On
    PostgreSQL the rows are selected `FOR UPDATE SKIP LOCKED`, so concurrent workers take disjoint
-   sets; SQLite runs one writing transaction at a time (BEGIN IMMEDIATE), which does the same;
+   sets; SQLite runs one writing transaction at a time (BEGIN IMMEDIATE), which does the same.
+   No endpoint gets more than `webhook_max_concurrency_per_endpoint` leased deliveries at once,
+   across all workers: a claim counts the leases already held and takes only the rest, and
+   claims take turns (an advisory lock on PostgreSQL), so two cannot count the same room;
 2. send: every claimed message at once, each within the timeout;
 3. record: one transaction per attempt writes the attempt, the delivery's next step and the
    endpoint's failure count (policy.py).
@@ -23,6 +26,7 @@ import random
 import signal
 import time
 import uuid
+from collections import Counter
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -30,7 +34,8 @@ from types import TracebackType
 from typing import Any
 
 import httpx
-from sqlalchemy import Select, bindparam, delete, exists, or_, select, update
+from sqlalchemy import Select, bindparam, delete, exists, func, or_, select, text, update
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.core.config import Settings
 from app.core.db import Database, open_database
@@ -80,6 +85,8 @@ def _due_statement() -> Select[Any]:
             or_(d.locked_until.is_(None), d.locked_until < now),
             e.enabled.is_(True),
             ~earlier_pending,
+            d.endpoint_id.not_in(bindparam("full", expanding=True)),
+            d.id.not_in(bindparam("taken", expanding=True)),
         )
         .order_by(d.next_attempt_at)
         .limit(bindparam("batch"))
@@ -90,6 +97,19 @@ def _due_statement() -> Select[Any]:
 
 
 DUE = _due_statement()
+# Deliveries being sent right now (by any worker), per endpoint.
+LEASED = (
+    select(_deliveries.c.endpoint_id, func.count())
+    .where(
+        _deliveries.c.status == DeliveryStatus.pending,
+        _deliveries.c.locked_until >= bindparam("now"),
+    )
+    .group_by(_deliveries.c.endpoint_id)
+)
+# Claims take turns on PostgreSQL (transaction-scoped; any constant key of our own).
+CLAIM_LOCK = text("SELECT pg_advisory_xact_lock(7305879117530543989)")
+# Queries a claim makes at most to fill its batch past endpoints that are at their limit.
+MAX_CLAIM_QUERIES = 8
 
 
 @dataclass(frozen=True, slots=True)
@@ -174,7 +194,9 @@ class Worker:
 
     async def _claim(self, now: datetime) -> list[Claim]:
         async with self.db.writer() as session, session.begin():
-            rows = (await session.execute(DUE, {"now": now, "batch": self.batch})).all()
+            if self.db.dialect == "postgresql":
+                await session.execute(CLAIM_LOCK)
+            rows = await self._due_within_limits(session, now)
             if rows:
                 await session.execute(
                     update(_deliveries)
@@ -182,6 +204,30 @@ class Worker:
                     .values(locked_until=now + self.lease)
                 )
         return [_claim_of(row, now) for row in rows]
+
+    async def _due_within_limits(self, session: AsyncSession, now: datetime) -> list[Any]:
+        """Due deliveries, oldest first, at most the limit in flight per endpoint. Rows past an
+        endpoint's limit are passed over and the query asked again without that endpoint, so
+        one endpoint's backlog cannot crowd the others out of the batch."""
+        limit = self.settings.webhook_max_concurrency_per_endpoint
+        sending = Counter({row[0]: row[1] for row in await session.execute(LEASED, {"now": now})})
+        picked: list[Any] = []
+        for _ in range(MAX_CLAIM_QUERIES):
+            wanted = self.batch - len(picked)
+            params = {
+                "now": now,
+                "batch": wanted,
+                "full": [endpoint for endpoint, n in sending.items() if n >= limit],
+                "taken": [row.id for row in picked],
+            }
+            rows = (await session.execute(DUE, params)).all()
+            for row in rows:
+                if sending[row.endpoint_id] < limit:
+                    sending[row.endpoint_id] += 1
+                    picked.append(row)
+            if len(rows) < wanted or len(picked) == self.batch:
+                break
+        return picked
 
     async def _attempt(self, claim: Claim) -> None:
         attempted_at = self.clock()

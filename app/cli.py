@@ -1,4 +1,5 @@
-"""The `crm` command: serve, migrate, deliver webhooks, and create workspaces and API keys."""
+"""The `crm` command: serve, migrate, deliver webhooks, create workspaces and API keys, back up
+and restore the database."""
 
 import argparse
 import asyncio
@@ -7,12 +8,13 @@ import logging
 import sys
 import uuid
 from collections.abc import Awaitable, Callable
+from pathlib import Path
 from typing import Any
 
 from pydantic import TypeAdapter, ValidationError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.core import migrate
+from app.core import backup, migrate
 from app.core.config import Settings, get_settings
 from app.core.currency import CurrencyCode
 from app.core.db import open_database
@@ -24,7 +26,7 @@ def main(argv: list[str] | None = None) -> None:
     settings = get_settings()
     try:
         args.run(settings, args)
-    except (ValueError, LookupError) as exc:
+    except (ValueError, LookupError, backup.BackupError) as exc:
         sys.exit(f"crm: {exc}")
 
 
@@ -67,6 +69,25 @@ def _parser() -> argparse.ArgumentParser:
         "worker", help="deliver webhooks until SIGINT or SIGTERM (no migrations are applied)"
     )
     worker.set_defaults(run=_worker)
+
+    save = commands.add_parser(
+        "backup", help="write a backup of the database to PATH (while the service runs)"
+    )
+    save.add_argument("path", type=Path, metavar="PATH")
+    save.set_defaults(run=lambda settings, args: print(backup.backup(settings, args.path)))
+
+    load = commands.add_parser(
+        "restore", help="replace the database's contents with the backup at PATH"
+    )
+    load.add_argument("path", type=Path, metavar="PATH")
+    load.add_argument(
+        "--force",
+        action="store_true",
+        help="replace a database that already holds data (stop the service first)",
+    )
+    load.set_defaults(
+        run=lambda settings, args: print(backup.restore(settings, args.path, force=args.force))
+    )
 
     openapi = commands.add_parser("openapi", help="print the OpenAPI document")
     openapi.add_argument("--output", help="write to this file instead of stdout")

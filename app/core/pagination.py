@@ -142,6 +142,8 @@ def decode_cursor(cursor: str, ks: Keyset) -> tuple[Any, uuid.UUID]:
             value = _amount(value, ks.column.type)
         elif value is not None and not isinstance(value, str):
             raise TypeError("a sort value must be text or a time")
+        elif value is not None and "\x00" in value:  # PostgreSQL text cannot bind it
+            raise ValueError("a sort value cannot hold NUL")
         return value, uuid.UUID(last_id)
     except (ValueError, TypeError, AttributeError, ArithmeticError) as exc:
         raise bad_cursor(MALFORMED) from exc

@@ -123,6 +123,12 @@ async def test_crafted_timeline_cursor_is_a_400(api: httpx.AsyncClient, value: A
     assert assert_problem(response, 400)["errors"][0]["parameter"] == "cursor"
 
 
+async def test_crafted_text_cursor_holding_nul_is_a_400(api: httpx.AsyncClient):
+    cursor = crafted("last_name", "Love\u0000lace", NO_ID)
+    response = await api.get("/api/v1/contacts", params={"sort": "last_name", "cursor": cursor})
+    assert assert_problem(response, 400)["errors"][0]["parameter"] == "cursor"
+
+
 @pytest.mark.parametrize(
     "cursor",
     [

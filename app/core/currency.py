@@ -5,7 +5,7 @@ from decimal import ROUND_HALF_UP, Decimal
 from typing import Annotated
 
 from iso4217 import Currency
-from pydantic import AfterValidator, Field
+from pydantic import AfterValidator, Field, StringConstraints
 
 from app.core.schemas import DecimalNumber
 
@@ -27,7 +27,9 @@ def _known(code: str) -> str:
 
 CurrencyCode = Annotated[
     str,
-    Field(pattern=r"^[A-Za-z]{3}$", examples=["EUR"], description="ISO 4217 code."),
+    # As sent, untrimmed: the pattern the OpenAPI document states is the one checked.
+    StringConstraints(strip_whitespace=False, pattern=r"^[A-Za-z]{3}$"),
+    Field(examples=["EUR"], description="ISO 4217 code."),
     AfterValidator(_known),
 ]
 

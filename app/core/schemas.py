@@ -121,15 +121,34 @@ def _storable(value: str) -> str:
 
 
 def Text(max_length: int, *, min_length: int = 1, pattern: str | None = None) -> Any:
-    """Trimmed text of bounded length that both databases can store (and that matches
-    `pattern`: constraints must come before the validator, or pydantic drops them)."""
+    """Trimmed text of bounded length that both databases can store.
+
+    The length and `pattern` hold for the text as sent, as the OpenAPI document states them
+    (trimming first would take "  x" past a `maxLength` of 1); the trimmed text must still be
+    `min_length` long. Constraints come before the validators, or pydantic drops them.
+    """
     return Annotated[
         str,
         StringConstraints(
-            strip_whitespace=True, min_length=min_length, max_length=max_length, pattern=pattern
+            strip_whitespace=False, min_length=min_length, max_length=max_length, pattern=pattern
         ),
+        AfterValidator(_trimmed(min_length)),
         AfterValidator(_storable),
     ]
+
+
+def _trimmed(min_length: int) -> Callable[[str], str]:
+    def trim(value: str) -> str:
+        value = value.strip()
+        if len(value) < min_length:
+            raise ValueError(
+                "must not be blank"
+                if min_length == 1
+                else f"must have at least {min_length} characters besides spaces"
+            )
+        return value
+
+    return trim
 
 
 def _iso_8601(value: Any) -> Any:

@@ -291,3 +291,31 @@ async def test_decimal_strings_are_taken_exactly_as_the_pattern_says(
         schema = app.openapi()["components"]["schemas"]["OrderCreate"]["properties"]["total"]
         text = next(branch for branch in schema["anyOf"] if branch["type"] == "string")
         assert bool(re.fullmatch(text["pattern"], total)) is accepted
+
+
+@pytest.mark.parametrize(
+    ("name", "status", "kept"),
+    [
+        ("  Acme  ", 201, "Acme"),  # trimmed
+        ("\fAcme", 201, "Acme"),
+        (" " + "x" * 200, 422, None),  # 201 characters as sent: over maxLength 200
+        ("x" * 200, 201, "x" * 200),
+        ("   ", 422, None),  # blank once trimmed
+    ],
+)
+async def test_text_limits_hold_for_the_text_as_sent(
+    api: httpx.AsyncClient, name: str, status: int, kept: str | None
+):
+    response = await api.post("/api/v1/companies", json={"name": name})
+    assert response.status_code == status, response.text
+    if kept is not None:
+        assert response.json()["name"] == kept
+
+
+async def test_a_currency_code_is_checked_as_sent(api: httpx.AsyncClient):
+    response = await api.post(
+        "/api/v1/spend",
+        json={"category": "sales", "amount": "1", "incurred_on": "2026-01-01", "currency": " EUR"},
+    )
+    assert response.status_code == 422
+    assert response.json()["errors"][0]["pointer"] == "/currency"

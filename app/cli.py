@@ -1,4 +1,5 @@
-"""The `crm` command: serve, migrate, deliver webhooks, and create workspaces and API keys."""
+"""The `crm` command: serve, migrate, deliver webhooks, create workspaces and API keys, back up
+and restore the database."""
 
 import argparse
 import asyncio
@@ -10,13 +11,14 @@ import sys
 import tempfile
 import uuid
 from collections.abc import Awaitable, Callable, Iterator
+from pathlib import Path
 from typing import Any
 
 from pydantic import TypeAdapter, ValidationError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.bootstrap import bootstrap, create_workspace
-from app.core import migrate
+from app.core import backup, migrate
 from app.core.config import Settings, get_settings
 from app.core.currency import CurrencyCode
 from app.core.db import open_database
@@ -35,7 +37,7 @@ def main(argv: list[str] | None = None) -> None:
     settings = get_settings()
     try:
         args.run(settings, args)
-    except (ValueError, LookupError) as exc:
+    except (ValueError, LookupError, backup.BackupError) as exc:
         sys.exit(f"crm: {exc}")
 
 
@@ -91,6 +93,25 @@ def _parser() -> argparse.ArgumentParser:
     demo.add_argument("--seed", type=int, default=1, help="the same seed gives the same shop")
     demo.set_defaults(run=_demo)
 
+    save = commands.add_parser(
+        "backup", help="write a backup of the database to PATH (while the service runs)"
+    )
+    save.add_argument("path", type=Path, metavar="PATH")
+    save.set_defaults(run=lambda settings, args: print(backup.backup(settings, args.path)))
+
+    load = commands.add_parser(
+        "restore", help="replace the database's contents with the backup at PATH"
+    )
+    load.add_argument("path", type=Path, metavar="PATH")
+    load.add_argument(
+        "--force",
+        action="store_true",
+        help="replace a database that already holds data (stop the service first)",
+    )
+    load.set_defaults(
+        run=lambda settings, args: print(backup.restore(settings, args.path, force=args.force))
+    )
+
     openapi = commands.add_parser("openapi", help="print the OpenAPI document")
     openapi.add_argument("--output", help="write to this file instead of stdout")
     openapi.set_defaults(run=_openapi)
@@ -117,6 +138,7 @@ def _serve(settings: Settings, args: argparse.Namespace) -> None:
             log_config=logging_config(settings),
             log_level=settings.log_level,
             proxy_headers=True,
+            server_header=False,  # no banner naming the server software
         )
 
 

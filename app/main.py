@@ -14,8 +14,9 @@ from app.core.body_limit import BodySizeLimit
 from app.core.config import Settings, get_settings
 from app.core.db import open_database
 from app.core.docs import install_docs
+from app.core.headers import SecurityHeaders
 from app.core.openapi import install_openapi
-from app.core.problems import install_problem_handlers
+from app.core.problems import UnexpectedErrors, install_problem_handlers
 from app.core.telemetry import RequestTelemetry
 from app.webhooks.outbox import backlog_gauges
 from app.webhooks.worker import Worker
@@ -100,7 +101,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             allow_headers=["*"],
             expose_headers=["ETag", "Location", "X-Request-ID"],
         )
-    # Outermost, so that its request id and metrics cover every answer.
+    # Unexpected errors become the 500 problem inside the security headers, inside the request
+    # telemetry (outermost, so that its request id and metrics cover every answer).
+    app.add_middleware(UnexpectedErrors)
+    app.add_middleware(SecurityHeaders)
     app.add_middleware(RequestTelemetry, access_log=settings.access_log)
     add_routes(app)
     app.add_api_route("/metrics", metrics.metrics_endpoint, include_in_schema=False)

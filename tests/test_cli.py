@@ -107,7 +107,13 @@ async def test_first_serve_migrates_creates_default_workspace_and_prints_its_key
         process, base_url = await _serve_until_ready(url)
         try:
             async with httpx.AsyncClient(base_url=base_url) as http:
-                assert (await http.get("/healthz")).json() == {"status": "ok"}
+                health = await http.get("/healthz")
+                assert health.json() == {"status": "ok"}
+                api = await http.get("/api/v1/contacts")
+            for response in (health, api):
+                assert "server" not in response.headers  # no banner naming the software
+                assert response.headers["x-content-type-options"] == "nosniff"
+            assert api.headers["cache-control"] == "no-store"
         finally:
             output = await _stop(process)
         keys = KEY.findall(output)

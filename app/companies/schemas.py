@@ -6,7 +6,15 @@ from typing import Annotated, Any
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
 from app.core.batch import MAX_ITEMS
-from app.core.schemas import CustomFields, Input, Page, RecordListQuery, Text, not_null
+from app.core.schemas import (
+    CustomFields,
+    Input,
+    Page,
+    RecordListQuery,
+    Text,
+    batch_key,
+    not_null,
+)
 
 CompanyName = Text(200)
 Domain = Annotated[
@@ -74,6 +82,8 @@ class CompanyUpdate(Input):
 class CompanyBatchItem(CompanyUpdate):
     """A company to create or update, found by its `external_id`. Fields left out keep their
     value; a new company needs a `name`."""
+
+    model_config = ConfigDict(json_schema_extra=batch_key("external_id"))
 
 
 class CompanyBatch(Input):

@@ -9,6 +9,7 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, EmailStr, Field
 from app.core.batch import MAX_ITEMS
 from app.core.schemas import (
     CustomFields,
+    DecimalNumber,
     Input,
     Page,
     RecordListQuery,
@@ -34,10 +35,7 @@ Owner = Text(64)
 Source = Annotated[Text(64), Field(examples=["web", "referral", "trade_show"])]
 ExternalId = Annotated[Text(128), Field(description="The record's id in your ERP or shop.")]
 Count = Annotated[int, Field(ge=0, le=2**31 - 1)]
-Revenue = Annotated[
-    Decimal,
-    Field(ge=0, max_digits=15, decimal_places=4, description="In the base currency."),
-]
+Revenue = DecimalNumber(15, 4, ge=0, description="In the base currency.")
 
 
 class ContactCreate(Input):

@@ -64,6 +64,11 @@ class Settings(BaseSettings):
         description="Consecutive failed attempts (no success between) after which an endpoint "
         "is disabled.",
     )
+    webhook_max_concurrency_per_endpoint: int = Field(
+        4,
+        ge=1,
+        description="Requests in flight at once to one webhook endpoint, across all workers.",
+    )
     webhook_allow_private_urls: bool = Field(
         False,
         description="Allow webhook URLs on loopback, private, link-local or metadata addresses.",

@@ -5,7 +5,9 @@ from decimal import ROUND_HALF_UP, Decimal
 from typing import Annotated
 
 from iso4217 import Currency
-from pydantic import AfterValidator, Field
+from pydantic import AfterValidator, Field, StringConstraints
+
+from app.core.schemas import DecimalNumber
 
 # Currencies with a minor unit: real money, not funds codes or precious metals (XAU, XDR...).
 _MINOR_UNITS = {c.code: c.exponent for c in Currency if c.exponent is not None}
@@ -25,7 +27,9 @@ def _known(code: str) -> str:
 
 CurrencyCode = Annotated[
     str,
-    Field(pattern=r"^[A-Za-z]{3}$", examples=["EUR"], description="ISO 4217 code."),
+    # As sent, untrimmed: the pattern the OpenAPI document states is the one checked.
+    StringConstraints(strip_whitespace=False, pattern=r"^[A-Za-z]{3}$"),
+    Field(examples=["EUR"], description="ISO 4217 code."),
     AfterValidator(_known),
 ]
 
@@ -41,13 +45,10 @@ def too_precise(amount: Decimal, code: str) -> bool:
     return amount != quantize(amount, code)
 
 
-Amount = Annotated[
-    Decimal,
-    Field(
-        ge=0,
-        max_digits=15,
-        decimal_places=4,
-        description="A decimal string (numbers are accepted too), in the record's `currency`.",
-        examples=["129.90"],
-    ),
-]
+Amount = DecimalNumber(
+    15,
+    4,
+    ge=0,
+    description="A decimal string (numbers are accepted too), in the record's `currency`.",
+    examples=["129.90"],
+)

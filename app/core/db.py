@@ -62,6 +62,8 @@ def create_engine(settings: Settings, *, foreign_keys: bool = True) -> AsyncEngi
         pool_size=settings.db_pool_size,
         max_overflow=0,
         pool_timeout=settings.db_pool_timeout,
+        # Exception texts (and so any log of them) never quote the statement's values.
+        hide_parameters=True,
         connect_args={"server_settings": {"application_name": "crm", "jit": "off"}},
     )
 
@@ -77,6 +79,8 @@ def _sqlite_engine(settings: Settings, *, foreign_keys: bool) -> AsyncEngine:
         pool_size=settings.db_pool_size,
         max_overflow=0,
         pool_timeout=settings.db_pool_timeout,
+        # Exception texts (and so any log of them) never quote the statement's values.
+        hide_parameters=True,
         connect_args={"timeout": 30},
     )
 

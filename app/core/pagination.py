@@ -12,7 +12,7 @@ import binascii
 import uuid
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from decimal import Decimal
 from enum import StrEnum
 from typing import Any
@@ -26,6 +26,7 @@ from app.core.types import Exact, UTCDateTime
 
 DEFAULT_LIMIT = 50
 MAX_LIMIT = 500
+MALFORMED = "The cursor is malformed; pass it back as it was given."
 
 
 @dataclass(frozen=True, slots=True)
@@ -113,13 +114,12 @@ def pack(name: str, *values: Any) -> str:
 
 def unpack(cursor: str, name: str, count: int, parameter: str = "cursor") -> list[Any]:
     """The values of a cursor made by `pack(name, ...)`; a 400 problem otherwise."""
-    malformed = "The cursor is malformed; pass it back as it was given."
     try:
         decoded = orjson.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
     except (ValueError, binascii.Error, orjson.JSONDecodeError) as exc:
-        raise bad_cursor(malformed, parameter) from exc
+        raise bad_cursor(MALFORMED, parameter) from exc
     if not isinstance(decoded, list) or len(decoded) != count + 1:
-        raise bad_cursor(malformed, parameter)
+        raise bad_cursor(MALFORMED, parameter)
     if decoded[0] != name:
         raise bad_cursor(f"The cursor was made for `{decoded[0]}`, not `{name}`.", parameter)
     return decoded[1:]
@@ -132,17 +132,40 @@ def encode_cursor(ks: Keyset, value: Any, last_id: uuid.UUID) -> str:
 def decode_cursor(cursor: str, ks: Keyset) -> tuple[Any, uuid.UUID]:
     value, last_id = unpack(cursor, ks.name, 2)
     try:
+        if value is None and not ks.nullable:
+            raise ValueError("a null sort value for a column without nulls")
         if value is not None and isinstance(ks.column.type, UTCDateTime):
-            value = datetime.fromisoformat(value)
+            value = _utc_time(value)
         elif value is not None and isinstance(ks.column.type, Date):
             value = date.fromisoformat(value)
         elif value is not None and isinstance(ks.column.type, Exact):
             value = _amount(value, ks.column.type)
         elif value is not None and not isinstance(value, str):
             raise TypeError("a sort value must be text or a time")
+        elif value is not None and "\x00" in value:  # PostgreSQL text cannot bind it
+            raise ValueError("a sort value cannot hold NUL")
         return value, uuid.UUID(last_id)
     except (ValueError, TypeError, AttributeError, ArithmeticError) as exc:
-        raise bad_cursor("The cursor is malformed; pass it back as it was given.") from exc
+        raise bad_cursor(MALFORMED) from exc
+
+
+def _utc_time(value: Any) -> datetime:
+    """A time as `pack` writes it: ISO 8601 with an offset. One without (or one whose UTC form
+    leaves the calendar) is malformed: the UTC column could not bind it."""
+    if not isinstance(value, str):
+        raise TypeError("a time must be text")
+    moment = datetime.fromisoformat(value)
+    if moment.tzinfo is None or moment.utcoffset() is None:
+        raise ValueError("a time needs an offset")
+    return moment.astimezone(UTC)  # OverflowError out of range
+
+
+def cursor_time(value: Any, parameter: str = "cursor") -> datetime:
+    """A time read from a cursor, or a 400 problem (for decoders outside this module)."""
+    try:
+        return _utc_time(value)
+    except (ValueError, TypeError, ArithmeticError) as exc:
+        raise bad_cursor(MALFORMED, parameter) from exc
 
 
 def _amount(value: Any, column_type: Exact) -> Decimal:

@@ -19,9 +19,13 @@ from fastapi.exceptions import RequestValidationError
 from sqlalchemy.exc import SQLAlchemyError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import Response
+from starlette.routing import Match
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from app.core.db_errors import is_retryable, is_unavailable
+from app.core.error_logs import withheld_traceback
 from app.core.errors import DomainError
+from app.core.headers import extra_headers
 from app.core.request_log import current_request_id
 from app.core.responses import dumps
 
@@ -223,9 +227,31 @@ async def _http_error(request: Request, exc: Exception) -> Response:
     detail = exc.detail if isinstance(exc.detail, str) else HTTPStatus(exc.status_code).phrase
     if exc.status_code == 404 and detail == "Not Found":
         detail = f"No route matches {request.method} {request.url.path}."
-    return problem_response(
-        exc.status_code, detail, instance=request.url.path, headers=getattr(exc, "headers", None)
-    )
+    headers = getattr(exc, "headers", None)
+    if exc.status_code == 405:
+        headers = {**(headers or {}), "Allow": ", ".join(allowed_methods(request))}
+    return problem_response(exc.status_code, detail, instance=request.url.path, headers=headers)
+
+
+def allowed_methods(request: Request) -> list[str]:
+    """Every method a route offers for the request's path. The router names only the first
+    route whose path matched, and the flat route list (app/routing.py) holds one route per
+    method; a 405 is rare enough to look through them all."""
+    methods: set[str] = set()
+    for route in request.app.router.routes:
+        match, _ = route.matches(request.scope)
+        if match is not Match.NONE:
+            methods |= getattr(route, "methods", None) or set()
+    return sorted(methods)
+
+
+def _log_unexpected(method: str, path: str, exc: BaseException) -> None:
+    # Never `exc_info`: formatting it prints the messages, which may hold record values.
+    log.error("unhandled error on %s %s\n%s", method, path, withheld_traceback(exc))
+
+
+def _internal_error(path: str) -> Response:
+    return problem_response(500, "The server failed to handle the request.", instance=path)
 
 
 async def _database_error(request: Request, exc: Exception) -> Response:
@@ -244,19 +270,47 @@ async def _database_error(request: Request, exc: Exception) -> Response:
             instance=request.url.path,
             headers={"Retry-After": str(RETRY_AFTER_SECONDS)},
         )
-    return await _unexpected_error(request, exc)
+    # Handled inside the middleware, which adds the usual headers to this answer itself.
+    _log_unexpected(request.method, request.url.path, exc)
+    return _internal_error(request.url.path)
 
 
 async def _unexpected_error(request: Request, exc: Exception) -> Response:
-    log.exception("unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
-    # This handler runs outside the middleware that adds the header to every other answer.
-    request_id = current_request_id()
-    return problem_response(
-        500,
-        "The server failed to handle the request.",
-        instance=request.url.path,
-        headers={"X-Request-ID": request_id} if request_id else None,
-    )
+    # Reached only by errors outside UnexpectedErrors (in Starlette's outermost handler), whose
+    # response no middleware of ours sees: it carries their headers itself.
+    _log_unexpected(request.method, request.url.path, exc)
+    response = _internal_error(request.url.path)
+    response.raw_headers.extend(extra_headers(request.url.path))
+    if request_id := current_request_id():
+        response.headers["X-Request-ID"] = request_id
+    return response
+
+
+class UnexpectedErrors:
+    """Pure ASGI: an exception that escaped the app becomes the 500 problem, logged without
+    messages, and goes no further. Starlette's own handler would raise it on to the server,
+    whose log line ("Exception in ASGI application") prints the messages in full."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = False
+
+        async def sending(message: Message) -> None:
+            nonlocal started
+            started = started or message["type"] == "http.response.start"
+            await send(message)
+
+        try:
+            await self.app(scope, receive, sending)
+        except Exception as exc:
+            _log_unexpected(scope["method"], scope["path"], exc)
+            if not started:  # otherwise the server ends the half-sent response
+                await _internal_error(scope["path"])(scope, receive, send)
 
 
 def install_problem_handlers(app: FastAPI) -> None:

@@ -3,6 +3,10 @@
 import math
 import re
 import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from decimal import Decimal
 from typing import Annotated, Any, Generic, Literal, TypeVar
 
 import orjson
@@ -13,9 +17,12 @@ from pydantic import (
     BeforeValidator,
     ConfigDict,
     Field,
+    GetJsonSchemaHandler,
     StringConstraints,
     field_validator,
 )
+from pydantic.json_schema import JsonSchemaValue
+from pydantic_core import CoreSchema
 
 from app.core.errors import RuleViolation, field_error
 from app.core.pagination import DEFAULT_LIMIT, MAX_LIMIT
@@ -31,6 +38,20 @@ class Input(BaseModel):
 
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
+    @classmethod
+    def __get_pydantic_json_schema__(
+        cls, core_schema: CoreSchema, handler: GetJsonSchemaHandler
+    ) -> JsonSchemaValue:
+        # A field typed `X | None` only so that it may be left out says "or null" in the
+        # schema; where `not_null` refuses null, the document must not offer it.
+        schema = handler(core_schema)
+        properties = handler.resolve_ref_schema(schema).get("properties", {})
+        for name in _refusing_null(cls):
+            key = cls.model_fields[name].alias or name
+            if key in properties:
+                properties[key] = _without_null(properties[key])
+        return schema
+
 
 class Query(BaseModel):
     """List parameters: an unknown or misspelt filter is an error, not ignored."""
@@ -38,15 +59,54 @@ class Query(BaseModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
 
+_REFUSES_NULL = "refuses_null"
+
+
 def not_null(*fields: str) -> Any:
-    """For PATCH bodies: these fields may be left out, but not set to null."""
+    """For PATCH bodies: these fields may be left out, but not set to null (nor does the OpenAPI
+    document offer null for them; see Input)."""
 
     def check(cls: type, value: Any) -> Any:
         if value is None:
             raise ValueError("may not be null")
         return value
 
+    setattr(check, _REFUSES_NULL, True)
     return field_validator(*fields)(classmethod(check))  # type: ignore[arg-type]
+
+
+def batch_key(name: str) -> Callable[[dict[str, Any]], None]:
+    """`json_schema_extra` of a batch item matched by the field `name`: the document requires
+    it, not null. The model leaves it optional, so that the service can name every item that
+    lacks it in one answer, with the items' other faults."""
+
+    def extra(schema: dict[str, Any]) -> None:
+        schema["properties"][name] = _without_null(schema["properties"][name])
+        schema["required"] = [*schema.get("required", ()), name]
+
+    return extra
+
+
+def _refusing_null(model: type[BaseModel]) -> list[str]:
+    """The fields of the model (inherited ones too) that a `not_null` validator guards."""
+    return [
+        name
+        for decorator in model.__pydantic_decorators__.field_validators.values()
+        if getattr(decorator.func, _REFUSES_NULL, False)
+        for name in decorator.info.fields
+    ]
+
+
+def _without_null(schema: dict[str, Any]) -> dict[str, Any]:
+    branches = [branch for branch in schema.get("anyOf", ()) if branch != {"type": "null"}]
+    if len(branches) == len(schema.get("anyOf", ())):
+        return schema
+    rest = {key: value for key, value in schema.items() if key != "anyOf"}
+    if rest.get("default", ...) is None:
+        del rest["default"]
+    if len(branches) == 1:
+        return {**branches[0], **rest}
+    return {"anyOf": branches, **rest}
 
 
 def _storable(value: str) -> str:
@@ -61,15 +121,34 @@ def _storable(value: str) -> str:
 
 
 def Text(max_length: int, *, min_length: int = 1, pattern: str | None = None) -> Any:
-    """Trimmed text of bounded length that both databases can store (and that matches
-    `pattern`: constraints must come before the validator, or pydantic drops them)."""
+    """Trimmed text of bounded length that both databases can store.
+
+    The length and `pattern` hold for the text as sent, as the OpenAPI document states them
+    (trimming first would take "  x" past a `maxLength` of 1); the trimmed text must still be
+    `min_length` long. Constraints come before the validators, or pydantic drops them.
+    """
     return Annotated[
         str,
         StringConstraints(
-            strip_whitespace=True, min_length=min_length, max_length=max_length, pattern=pattern
+            strip_whitespace=False, min_length=min_length, max_length=max_length, pattern=pattern
         ),
+        AfterValidator(_trimmed(min_length)),
         AfterValidator(_storable),
     ]
+
+
+def _trimmed(min_length: int) -> Callable[[str], str]:
+    def trim(value: str) -> str:
+        value = value.strip()
+        if len(value) < min_length:
+            raise ValueError(
+                "must not be blank"
+                if min_length == 1
+                else f"must have at least {min_length} characters besides spaces"
+            )
+        return value
+
+    return trim
 
 
 def _iso_8601(value: Any) -> Any:
@@ -81,8 +160,72 @@ def _iso_8601(value: Any) -> Any:
     return value
 
 
+def _utc_in_range(value: datetime) -> datetime:
+    # Times are stored and compared in UTC; near the ends of the calendar an offset can push the
+    # UTC form outside the years 1 to 9999 (0001-01-01T00:00:00+01:00), which no column holds.
+    try:
+        value.astimezone(UTC)
+    except OverflowError as exc:
+        raise ValueError("must fall within the years 1 to 9999 once converted to UTC") from exc
+    return value
+
+
 _ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}[T ]")
-Timestamp = Annotated[AwareDatetime, BeforeValidator(_iso_8601)]
+Timestamp = Annotated[AwareDatetime, BeforeValidator(_iso_8601), AfterValidator(_utc_in_range)]
+
+
+def DecimalNumber(max_digits: int, decimal_places: int, **field: Any) -> Any:
+    """A decimal of at most `max_digits` digits, `decimal_places` of them after the point, sent
+    as a JSON number or as a plain decimal string ("129.90"); `field` adds bounds (`ge`, `gt`,
+    `le`, `lt`), a description and examples.
+
+    The OpenAPI document states the limits: a pattern for the string, bounds for the number. The
+    pattern is also what the server checks, so the document is exact: strings the Decimal type
+    would read besides (" 1e3", "1_000", digits of other scripts) are refused.
+    """
+    whole = max_digits - decimal_places
+    lower = [field[bound] for bound in ("ge", "gt") if field.get(bound) is not None]
+    sign = "" if lower and min(lower) >= 0 else "-?"
+    fraction = rf"(\.[0-9]{{1,{decimal_places}}}0*)?" if decimal_places else r"(\.0*)?"
+    pattern = rf"^{sign}0*[0-9]{{1,{whole}}}{fraction}$"
+    limits = _DecimalLimits(pattern, 10**whole, decimal_places)
+    return Annotated[
+        Decimal,
+        Field(max_digits=max_digits, decimal_places=decimal_places, **field),
+        BeforeValidator(limits.check_text),
+        limits,
+    ]
+
+
+@dataclass(frozen=True, slots=True)
+class _DecimalLimits:
+    pattern: str
+    magnitude: int  # every value lies strictly within plus or minus this
+    places: int
+
+    def check_text(self, value: Any) -> Any:
+        if isinstance(value, str) and not re.fullmatch(self.pattern, value):
+            raise ValueError(
+                f"must be a decimal number such as 129.90, below {self.magnitude} "
+                f"with at most {self.places} decimal places"
+            )
+        return value
+
+    def __get_pydantic_json_schema__(
+        self, core_schema: CoreSchema, handler: GetJsonSchemaHandler
+    ) -> JsonSchemaValue:
+        schema = handler(core_schema)
+        if handler.mode != "validation":
+            return schema
+        for branch in schema.get("anyOf", ()):
+            if branch.get("type") == "string":
+                branch["pattern"] = self.pattern
+            elif branch.get("type") == "number":
+                if not {"maximum", "exclusiveMaximum"} & branch.keys():
+                    branch["exclusiveMaximum"] = self.magnitude
+                if not {"minimum", "exclusiveMinimum"} & branch.keys():
+                    branch["exclusiveMinimum"] = -self.magnitude
+        return schema
 
 
 def _unique_tags(tags: list[str]) -> list[str]:

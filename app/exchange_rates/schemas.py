@@ -2,23 +2,19 @@ import uuid
 from datetime import date, datetime
 from decimal import Decimal
 from enum import StrEnum
-from typing import Annotated
 
 from pydantic import BaseModel, Field
 
 from app.core.currency import CurrencyCode
-from app.core.schemas import Input, ListQuery, Page
+from app.core.schemas import DecimalNumber, Input, ListQuery, Page
 
-Rate = Annotated[
-    Decimal,
-    Field(
-        gt=0,
-        max_digits=20,
-        decimal_places=8,
-        description="Units of the base currency that one unit of `currency` is worth.",
-        examples=["1.0825"],
-    ),
-]
+Rate = DecimalNumber(
+    20,
+    8,
+    gt=0,
+    description="Units of the base currency that one unit of `currency` is worth.",
+    examples=["1.0825"],
+)
 
 
 class ExchangeRateCreate(Input):

@@ -8,7 +8,16 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from app.core.batch import MAX_ITEMS
 from app.core.currency import Amount, CurrencyCode
-from app.core.schemas import Input, Page, RecordListQuery, Text, Timestamp, not_null
+from app.core.schemas import (
+    DecimalNumber,
+    Input,
+    Page,
+    RecordListQuery,
+    Text,
+    Timestamp,
+    batch_key,
+    not_null,
+)
 
 
 class OrderStatus(StrEnum):
@@ -26,7 +35,7 @@ MAX_LINE_ITEMS = 500
 class LineItem(Input):
     sku: Text(64) | None = None
     name: Text(200)
-    quantity: Decimal = Field(gt=0, max_digits=12, decimal_places=4, examples=["2"])
+    quantity: DecimalNumber(12, 4, gt=0, examples=["2"])
     unit_price: Amount
 
 
@@ -88,6 +97,8 @@ class OrderUpdate(Input):
 class OrderBatchItem(OrderUpdate):
     """An order to create or update, found by its `external_id`. Fields left out keep their
     value; a new order needs `contact_id` and `total`."""
+
+    model_config = ConfigDict(json_schema_extra=batch_key("external_id"))
 
 
 class OrderBatch(Input):

@@ -140,8 +140,10 @@ async def reorder_pipeline_stages(
     return json_response({"data": await service.reorder(pipeline_id, body.stage_ids)})
 
 
+# `:uuid` keeps these paths from also matching /stages/order, whose PATCH would otherwise reach
+# this route (a 422 for the id) instead of answering 405.
 @pipelines.patch(
-    "/{pipeline_id}/stages/{stage_id}",
+    "/{pipeline_id}/stages/{stage_id:uuid}",
     operation_id="update_pipeline_stage",
     response_model=StageRead,
     responses=problems(404),
@@ -154,7 +156,7 @@ async def update_pipeline_stage(
 
 
 @pipelines.delete(
-    "/{pipeline_id}/stages/{stage_id}",
+    "/{pipeline_id}/stages/{stage_id:uuid}",
     operation_id="delete_pipeline_stage",
     status_code=204,
     response_class=Response,

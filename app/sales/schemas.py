@@ -3,7 +3,7 @@ from datetime import date, datetime
 from decimal import Decimal
 from enum import StrEnum
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, field_validator
 
 from app.core.currency import Amount, CurrencyCode
 from app.core.periods import Interval
@@ -48,6 +48,8 @@ class StageUpdate(Input):
     name: Text(100) | None = None
     probability: int | None = Field(None, ge=0, le=100)
     kind: StageKind | None = None
+
+    _not_null = not_null("name", "probability", "kind")
 
 
 class StageOrder(Input):
@@ -289,3 +291,12 @@ class ForecastQuery(Input):
     to: date = Field(description="Day after the last (exclusive).")
     interval: Interval = Interval.month
     group_by: ForecastGroup | None = None
+
+    @field_validator("to")
+    @classmethod
+    def _last_period_ends_in_the_calendar(cls, value: date) -> date:
+        # The series runs to the end of the period `to` falls in, up to a quarter later; in the
+        # last months of year 9999 that end would not be a date.
+        if value.year > 9998:
+            raise ValueError("must be in the year 9998 or before")
+        return value

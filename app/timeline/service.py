@@ -3,7 +3,7 @@ from datetime import datetime
 from typing import Any
 
 from app.contacts.service import ContactService
-from app.core.pagination import bad_cursor, pack, unpack
+from app.core.pagination import bad_cursor, cursor_time, pack, unpack
 from app.core.scope import Scope
 from app.timeline.repository import TimelineRepository, column_name
 from app.timeline.schemas import TimelineFilters, TimelineSort
@@ -50,6 +50,6 @@ def _decode(cursor: str, sort: TimelineSort) -> tuple[datetime, str, uuid.UUID]:
     try:
         if kind not in kinds():
             raise ValueError(kind)
-        return datetime.fromisoformat(at), kind, uuid.UUID(item_id)
+        return cursor_time(at), kind, uuid.UUID(item_id)
     except (ValueError, TypeError, AttributeError) as exc:
         raise bad_cursor("The cursor is malformed; pass it back as it was given.") from exc

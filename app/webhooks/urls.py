@@ -20,6 +20,7 @@ Address = ipaddress.IPv4Address | ipaddress.IPv6Address
 _METADATA = frozenset(
     {ipaddress.ip_address("169.254.169.254"), ipaddress.ip_address("fd00:ec2::254")}
 )
+_NAT64 = ipaddress.ip_network("64:ff9b::/96")
 # Checked in this order, so an address gets the most telling name.
 _REFUSED = (
     ("is_loopback", "a loopback address"),
@@ -67,15 +68,52 @@ def syntax_error(value: str) -> str | None:
 
 
 def refusal(address: Address) -> str | None:
-    """Why webhooks may not be sent to this address, or None for a public one."""
-    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
-        address = address.ipv4_mapped
+    """Why webhooks may not be sent to this address, or None for a public one.
+
+    Some IPv6 addresses lead to an IPv4 address written inside them. Those that stand for it
+    (IPv4-mapped, NAT64) are judged as that IPv4 address alone. Tunnel addresses (6to4, Teredo)
+    and the deprecated IPv4-compatible form are refused as the IPv4 address they carry when it
+    is refused, and otherwise judged as themselves: a router on the way may deliver them to it.
+    """
+    if isinstance(address, ipaddress.IPv6Address):
+        translated = _translated(address)
+        if translated is not None:
+            return _own_refusal(translated)
+        for carried in _carried(address):
+            reason = _own_refusal(carried)
+            if reason is not None:
+                return reason
+    return _own_refusal(address)
+
+
+def _own_refusal(address: Address) -> str | None:
     if address in _METADATA:
         return "a cloud metadata address"
     for test, name in _REFUSED:
         if getattr(address, test):
             return name
     return None if address.is_global else "not a public address"
+
+
+def _translated(address: ipaddress.IPv6Address) -> ipaddress.IPv4Address | None:
+    """The IPv4 address an IPv4-mapped (::ffff:0:0/96) or NAT64 (64:ff9b::/96) one stands for."""
+    if address.ipv4_mapped is not None:
+        return address.ipv4_mapped
+    if address in _NAT64:
+        return ipaddress.IPv4Address(int(address) & 0xFFFFFFFF)
+    return None
+
+
+def _carried(address: ipaddress.IPv6Address) -> list[ipaddress.IPv4Address]:
+    """IPv4 addresses inside a 6to4 (2002::/16), Teredo (2001::/32, server and client) or
+    IPv4-compatible (::a.b.c.d) address."""
+    if address.sixtofour is not None:
+        return [address.sixtofour]
+    if address.teredo is not None:
+        return list(address.teredo)
+    if int(address) >> 32 == 0 and int(address) > 1:  # :: and ::1 are themselves
+        return [ipaddress.IPv4Address(int(address))]
+    return []
 
 
 async def resolve(url: httpx.URL) -> list[Address]:

@@ -5,7 +5,10 @@ transaction:
 
 1. claim: a short transaction picks due deliveries and leases them (`locked_until`). On
    PostgreSQL the rows are selected `FOR UPDATE SKIP LOCKED`, so concurrent workers take disjoint
-   sets; SQLite runs one writing transaction at a time (BEGIN IMMEDIATE), which does the same;
+   sets; SQLite runs one writing transaction at a time (BEGIN IMMEDIATE), which does the same.
+   No endpoint gets more than `webhook_max_concurrency_per_endpoint` leased deliveries at once,
+   across all workers: a claim counts the leases already held and takes only the rest, and
+   claims take turns (an advisory lock on PostgreSQL), so two cannot count the same room;
 2. send: every claimed message at once, each within the timeout;
 3. record: one transaction per attempt writes the attempt, the delivery's next step and the
    endpoint's failure count (policy.py).
@@ -27,6 +30,7 @@ import random
 import signal
 import time
 import uuid
+from collections import Counter
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -34,12 +38,13 @@ from types import TracebackType
 from typing import Any
 
 import httpx
-from sqlalchemy import Select, bindparam, delete, exists, or_, select, update
-from sqlalchemy.ext.asyncio import async_sessionmaker
+from sqlalchemy import Select, bindparam, delete, exists, func, or_, select, text, update
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from app.core import metrics
 from app.core.config import Settings
 from app.core.db import Database, open_database
+from app.core.error_logs import withheld_traceback
 from app.core.logging import get_logger
 from app.core.responses import dumps
 from app.core.scoping import ALL_WORKSPACES
@@ -89,6 +94,8 @@ def _due_statement() -> Select[Any]:
             or_(d.locked_until.is_(None), d.locked_until < now),
             e.enabled.is_(True),
             ~earlier_pending,
+            d.endpoint_id.not_in(bindparam("full", expanding=True)),
+            d.id.not_in(bindparam("taken", expanding=True)),
         )
         .order_by(d.next_attempt_at)
         .limit(bindparam("batch"))
@@ -99,6 +106,19 @@ def _due_statement() -> Select[Any]:
 
 
 DUE = _due_statement()
+# Deliveries being sent right now (by any worker), per endpoint.
+LEASED = (
+    select(_deliveries.c.endpoint_id, func.count())
+    .where(
+        _deliveries.c.status == DeliveryStatus.pending,
+        _deliveries.c.locked_until >= bindparam("now"),
+    )
+    .group_by(_deliveries.c.endpoint_id)
+)
+# Claims take turns on PostgreSQL (transaction-scoped; any constant key of our own).
+CLAIM_LOCK = text("SELECT pg_advisory_xact_lock(7305879117530543989)")
+# Queries a claim makes at most to fill its batch past endpoints that are at their limit.
+MAX_CLAIM_QUERIES = 8
 
 
 @dataclass(frozen=True, slots=True)
@@ -197,7 +217,9 @@ class Worker:
 
     async def _claim(self, now: datetime) -> list[Claim]:
         async with self.sessions() as session, session.begin():
-            rows = (await session.execute(DUE, {"now": now, "batch": self.batch})).all()
+            if self.db.dialect == "postgresql":
+                await session.execute(CLAIM_LOCK)
+            rows = await self._due_within_limits(session, now)
             if rows:
                 await session.execute(
                     update(_deliveries)
@@ -205,6 +227,30 @@ class Worker:
                     .values(locked_until=now + self.lease)
                 )
         return [_claim_of(row, now) for row in rows]
+
+    async def _due_within_limits(self, session: AsyncSession, now: datetime) -> list[Any]:
+        """Due deliveries, oldest first, at most the limit in flight per endpoint. Rows past an
+        endpoint's limit are passed over and the query asked again without that endpoint, so
+        one endpoint's backlog cannot crowd the others out of the batch."""
+        limit = self.settings.webhook_max_concurrency_per_endpoint
+        sending = Counter({row[0]: row[1] for row in await session.execute(LEASED, {"now": now})})
+        picked: list[Any] = []
+        for _ in range(MAX_CLAIM_QUERIES):
+            wanted = self.batch - len(picked)
+            params = {
+                "now": now,
+                "batch": wanted,
+                "full": [endpoint for endpoint, n in sending.items() if n >= limit],
+                "taken": [row.id for row in picked],
+            }
+            rows = (await session.execute(DUE, params)).all()
+            for row in rows:
+                if sending[row.endpoint_id] < limit:
+                    sending[row.endpoint_id] += 1
+                    picked.append(row)
+            if len(rows) < wanted or len(picked) == self.batch:
+                break
+        return picked
 
     async def _attempt(self, claim: Claim) -> None:
         attempted_at = self.clock()
@@ -233,7 +279,11 @@ class Worker:
             return policy.Outcome(latency_ms=_since(started), error=_shorten(error))
         except Exception as exc:
             # A bug here must cost one attempt, not leave the message stuck behind its lease.
-            log.exception("webhook attempt failed unexpectedly", delivery_id=claim.id)
+            log.error(
+                "webhook attempt failed unexpectedly",
+                delivery_id=claim.id,
+                traceback=withheld_traceback(exc),
+            )
             return policy.Outcome(error=f"internal error: {type(exc).__name__}")
         retry_after = policy.parse_retry_after(response.headers.get("retry-after"), attempted_at)
         return policy.Outcome(response.status_code, _since(started), retry_after=retry_after)
@@ -323,13 +373,19 @@ class Failures:
         self._ended("webhook worker stopped while failing")
 
     def _failed(self, exc: Exception) -> None:
-        error = f"{type(exc).__name__}: {exc}"
+        # The type, not the message: messages may quote record values (error_logs.py).
+        error = type(exc).__name__
         if error != self.error:
             self._ended("webhook worker failing differently")
             self.error = error
         self.count += 1
         if self.count == 1:
-            log.error("webhook worker failed", step=self.step, error=error, exc_info=exc)
+            log.error(
+                "webhook worker failed",
+                step=self.step,
+                error=error,
+                traceback=withheld_traceback(exc),
+            )
         elif _is_power_of_ten(self.count):
             log.warning(
                 "webhook worker still failing",

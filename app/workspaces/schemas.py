@@ -5,13 +5,12 @@ from typing import Annotated
 
 from pydantic import BaseModel, Field
 
-from app.core.schemas import Input, ListQuery, Page, ShownOnce, Text, not_null
+from app.core.schemas import DecimalNumber, Input, ListQuery, Page, ShownOnce, Text, not_null
 from app.core.security import Role
 
-GrossMargin = Annotated[
-    Decimal,
-    Field(gt=0, le=1, decimal_places=4, description="A fraction: 0.35 is 35 %.", examples=["0.35"]),
-]
+GrossMargin = DecimalNumber(
+    5, 4, gt=0, le=1, description="A fraction: 0.35 is 35 %.", examples=["0.35"]
+)
 InactivityDays = Annotated[
     int,
     Field(

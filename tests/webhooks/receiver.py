@@ -43,6 +43,8 @@ class Receiver:
         self._replies: deque[Reply] = deque()
         self._default = Reply()
         self._lock = threading.Lock()
+        self.in_flight = 0  # requests received and not yet answered
+        self.most_in_flight = 0
 
     def script(self, *replies: Reply, then: Reply | None = None) -> None:
         """Answer the next requests with `replies`, in order, and the later ones with `then`."""
@@ -66,11 +68,17 @@ class Receiver:
         with self._lock:
             self.requests.append(Received(scope["path"], headers, body))
             reply = self._replies.popleft() if self._replies else self._default
-        if reply.delay:
-            await asyncio.sleep(reply.delay)
-        raw = [(k.encode(), v.encode()) for k, v in reply.headers.items()]
-        await send({"type": "http.response.start", "status": reply.status, "headers": raw})
-        await send({"type": "http.response.body", "body": b"ok"})
+            self.in_flight += 1
+            self.most_in_flight = max(self.most_in_flight, self.in_flight)
+        try:
+            if reply.delay:
+                await asyncio.sleep(reply.delay)
+            raw = [(k.encode(), v.encode()) for k, v in reply.headers.items()]
+            await send({"type": "http.response.start", "status": reply.status, "headers": raw})
+            await send({"type": "http.response.body", "body": b"ok"})
+        finally:
+            with self._lock:
+                self.in_flight -= 1
 
 
 @contextmanager

@@ -157,6 +157,9 @@ async def strict_api(database_url: str) -> AsyncIterator[httpx.AsyncClient]:
         ("http://0.0.0.0/", "unspecified"),
         ("http://224.0.0.1/", "multicast"),
         ("http://100.64.0.1/", "not a public address"),
+        ("http://[2002:7f00:1::]/hooks", "loopback"),  # 6to4 of 127.0.0.1
+        ("http://[2001:0:4136:e378:8000:63bf:f5ff:fffe]/", "private"),  # Teredo, 10.0.0.1
+        ("http://[64:ff9b::a9fe:a9fe]/", "metadata"),  # NAT64 of 169.254.169.254
     ],
 )
 async def test_urls_on_private_addresses_are_refused_unless_allowed(strict_api, url, reason):

@@ -19,6 +19,49 @@ def resolving_to(*addresses: str):  # type: ignore[no-untyped-def]
     return resolve
 
 
+@pytest.mark.parametrize(
+    ("address", "reason"),
+    [
+        # 6to4: 2002:AABB:CCDD::/48 carries AA.BB.CC.DD
+        ("2002:7f00:1::", "a loopback address"),
+        ("2002:a00:1::1", "a private address"),
+        ("2002:c0a8:101::", "a private address"),
+        ("2002:a9fe:a9fe::", "a cloud metadata address"),
+        ("2002:a9fe:a01::", "a link-local address"),
+        # Teredo: the server's address, then the client's, inverted, in the last 32 bits
+        ("2001:0:7f00:1::f7f7:f7f7", "a loopback address"),
+        ("2001:0:4136:e378:8000:63bf:80ff:fffe", "a loopback address"),  # client 127.0.0.1
+        ("2001:0:4136:e378:8000:63bf:f5ff:fffe", "a private address"),  # client 10.0.0.1
+        # IPv4-mapped, IPv4-compatible and NAT64 (64:ff9b::/96)
+        ("::ffff:127.0.0.1", "a loopback address"),
+        ("::ffff:169.254.169.254", "a cloud metadata address"),
+        ("::127.0.0.1", "a loopback address"),
+        ("::10.0.0.1", "a private address"),
+        ("64:ff9b::127.0.0.1", "a loopback address"),
+        ("64:ff9b::10.0.0.1", "a private address"),
+        ("64:ff9b::169.254.169.254", "a cloud metadata address"),
+        ("64:ff9b::100.64.0.1", "not a public address"),
+    ],
+)
+def test_ipv6_addresses_carrying_a_refused_ipv4_address_are_refused_like_it(address, reason):
+    assert urls.refusal(ipaddress.ip_address(address)) == reason
+
+
+@pytest.mark.parametrize(
+    ("address", "reason"),
+    [
+        ("::ffff:93.184.216.34", None),  # stands for the public address itself
+        ("64:ff9b::93.184.216.34", None),  # so does NAT64 with the well-known prefix
+        ("2002:5db8:d822::1", None),  # 6to4 of a public address: public
+        ("2001:0:5db8:d822::a247:27dd", "a private address"),  # Teredo is never global
+        ("::93.184.216.34", "a reserved address"),  # IPv4-compatible: deprecated, reserved
+        ("64:ff9b:1::93.184.216.34", "a reserved address"),  # local-use NAT64 prefix
+    ],
+)
+def test_ipv6_addresses_carrying_a_public_ipv4_address_are_judged_as_themselves(address, reason):
+    assert urls.refusal(ipaddress.ip_address(address)) == reason
+
+
 async def test_a_host_name_is_pinned_to_the_address_that_was_checked(monkeypatch):
     monkeypatch.setattr(urls, "resolve", resolving_to(str(PUBLIC)))
     target = await urls.target("https://hooks.example.com:8443/in?x=1", allow_private=False)

@@ -3,9 +3,12 @@
 import math
 import re
 import uuid
+from collections.abc import Iterator
+from dataclasses import KW_ONLY, dataclass
 from typing import Annotated, Any, Generic, Literal, TypeVar
 
 import orjson
+from annotated_types import GroupedMetadata
 from pydantic import (
     AfterValidator,
     AwareDatetime,
@@ -60,16 +63,27 @@ def _storable(value: str) -> str:
     return value
 
 
-def Text(max_length: int, *, min_length: int = 1, pattern: str | None = None) -> Any:
+@dataclass(frozen=True, slots=True)
+class Text(GroupedMetadata):
     """Trimmed text of bounded length that both databases can store (and that matches
-    `pattern`: constraints must come before the validator, or pydantic drops them)."""
-    return Annotated[
-        str,
-        StringConstraints(
-            strip_whitespace=True, min_length=min_length, max_length=max_length, pattern=pattern
-        ),
-        AfterValidator(_storable),
-    ]
+    `pattern`), as metadata of a `str`: `Annotated[str, Text(200)]`.
+
+    Pydantic unpacks it into string constraints followed by the storability check; the
+    constraints must come before the validator, or pydantic drops them."""
+
+    max_length: int
+    _: KW_ONLY
+    min_length: int = 1
+    pattern: str | None = None
+
+    def __iter__(self) -> Iterator[object]:
+        yield from StringConstraints(
+            strip_whitespace=True,
+            min_length=self.min_length,
+            max_length=self.max_length,
+            pattern=self.pattern,
+        )
+        yield AfterValidator(_storable)
 
 
 def _iso_8601(value: Any) -> Any:
@@ -89,7 +103,7 @@ def _unique_tags(tags: list[str]) -> list[str]:
     return list(dict.fromkeys(tags))
 
 
-Tag = Text(64)
+Tag = Annotated[str, Text(64)]
 Tags = Annotated[list[Tag], Field(max_length=50), AfterValidator(_unique_tags)]
 
 
@@ -148,14 +162,15 @@ class _ShownOnce:
 SHOWN_ONCE = _ShownOnce()
 
 
-def ShownOnce(description: str) -> Any:
-    """A secret in a response: in an Idempotency-Key replay it is null, since the service
-    stores no secret in clear (the replay cache keeps the answer without it)."""
-    return Annotated[
-        str | None,
-        Field(description=f"{description} Null in an idempotent replay: shown only once."),
-        SHOWN_ONCE,
-    ]
+ShownOnce = Annotated[str | None, SHOWN_ONCE]
+"""A secret in a response: in an Idempotency-Key replay it is null, since the service stores
+no secret in clear (the replay cache keeps the answer without it). Describe the field with
+`Field(description=shown_once(...))`."""
+
+
+def shown_once(description: str) -> str:
+    """The description of a `ShownOnce` field."""
+    return f"{description} Null in an idempotent replay: shown only once."
 
 
 def secret_fields(model: type[BaseModel]) -> tuple[str, ...]:
@@ -164,7 +179,9 @@ def secret_fields(model: type[BaseModel]) -> tuple[str, ...]:
 
 class ListQuery(Query):
     limit: int = Field(DEFAULT_LIMIT, ge=1, le=MAX_LIMIT, description="Page size.")
-    cursor: Text(1024) | None = Field(None, description="`next_cursor` of the previous page.")
+    cursor: Annotated[str, Text(1024)] | None = Field(
+        None, description="`next_cursor` of the previous page."
+    )
 
 
 class RecordListQuery(ListQuery):

@@ -18,14 +18,14 @@ class OrderStatus(StrEnum):
     cancelled = "cancelled"
 
 
-Channel = Annotated[Text(32), Field(examples=["web", "pos", "marketplace"])]
-ExternalId = Annotated[Text(128), Field(description="The order's id in your shop or ERP.")]
+Channel = Annotated[str, Text(32), Field(examples=["web", "pos", "marketplace"])]
+ExternalId = Annotated[str, Text(128), Field(description="The order's id in your shop or ERP.")]
 MAX_LINE_ITEMS = 500
 
 
 class LineItem(Input):
-    sku: Text(64) | None = None
-    name: Text(200)
+    sku: Annotated[str, Text(64)] | None = None
+    name: Annotated[str, Text(200)]
     quantity: Decimal = Field(gt=0, max_digits=12, decimal_places=4, examples=["2"])
     unit_price: Amount
 

@@ -5,7 +5,7 @@ from typing import Annotated
 
 from pydantic import BaseModel, Field
 
-from app.core.schemas import Input, ListQuery, Page, ShownOnce, Text, not_null
+from app.core.schemas import Input, ListQuery, Page, ShownOnce, Text, not_null, shown_once
 from app.core.security import Role
 
 GrossMargin = Annotated[
@@ -43,7 +43,7 @@ class WorkspaceUpdate(Input):
     """Only the fields sent change. The base currency cannot change: amounts already
     converted into it would no longer add up with new ones."""
 
-    name: Text(200) | None = None
+    name: Annotated[str, Text(200)] | None = None
     inactivity_days: InactivityDays | None = None
     default_gross_margin: GrossMargin | None = None
 
@@ -51,7 +51,9 @@ class WorkspaceUpdate(Input):
 
 
 class ApiKeyCreate(Input):
-    name: Text(200) = Field(examples=["ERP sync"], description="What the key is for.")
+    name: Annotated[str, Text(200)] = Field(
+        examples=["ERP sync"], description="What the key is for."
+    )
     role: Role
 
 
@@ -65,7 +67,9 @@ class ApiKeyRead(BaseModel):
 
 
 class ApiKeyCreated(ApiKeyRead):
-    key: ShownOnce("The secret key. It is shown only in this response.")
+    key: ShownOnce = Field(
+        description=shown_once("The secret key. It is shown only in this response.")
+    )
 
 
 class ApiKeyPage(Page[ApiKeyRead]):

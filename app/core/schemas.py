@@ -49,7 +49,7 @@ def not_null(*fields: str) -> Any:
             raise ValueError("may not be null")
         return value
 
-    return field_validator(*fields)(classmethod(check))  # type: ignore[arg-type]
+    return field_validator(*fields)(classmethod(check))
 
 
 def _storable(value: str) -> str:

@@ -29,11 +29,13 @@ demo: $(VENV)/.installed  ## fill the `default` workspace with a made-up shop (S
 test: $(VENV)/.installed-dev  ## lint, then every test on SQLite and PostgreSQL
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/mypy
 	$(BIN)/pytest
 
-lint: $(VENV)/.installed-dev
+lint: $(VENV)/.installed-dev  ## ruff, then mypy in strict mode
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/mypy
 
 fmt: $(VENV)/.installed-dev
 	$(BIN)/ruff format .

@@ -9,6 +9,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.core.changes import ChangeLog
 from app.core.config import Settings, get_settings
+from app.core.db import dialect_name
 from app.core.rows import SessionRows
 from app.core.scope import Scope
 from app.core.security import Principal, Role
@@ -28,7 +29,7 @@ async def create_workspace(
         key_id=None, workspace_id=workspace.id, role=Role.admin, currency=currency
     )
     log = ChangeLog(workspace.id, None)
-    dialect = session.bind.dialect.name
+    dialect = dialect_name(session)
     scope = Scope(
         principal, SessionRows(session), dialect, settings or get_settings(), session, log
     )

@@ -2,6 +2,7 @@ import uuid
 from datetime import date, datetime
 from decimal import Decimal
 from enum import StrEnum
+from typing import Annotated
 
 from pydantic import BaseModel, Field
 
@@ -22,12 +23,12 @@ class SpendCategory(StrEnum):
     sales = "sales"
 
 
-Channel = Text(32)
+Channel = Annotated[str, Text(32)]
 Currency = Field(None, description="Default: the workspace's base currency.")
 
 
 class CampaignCreate(Input):
-    name: Text(200)
+    name: Annotated[str, Text(200)]
     channel: Channel | None = Field(None, examples=["email", "paid_search", "social", "event"])
     status: CampaignStatus = CampaignStatus.planned
     started_at: Timestamp = Field(
@@ -41,7 +42,7 @@ class CampaignCreate(Input):
 class CampaignUpdate(Input):
     """Only the fields sent change; `null` clears an optional field."""
 
-    name: Text(200) | None = None
+    name: Annotated[str, Text(200)] | None = None
     channel: Channel | None = None
     status: CampaignStatus | None = None
     started_at: Timestamp | None = None
@@ -95,7 +96,9 @@ class SpendCreate(Input):
     amount: Amount
     currency: CurrencyCode | None = Currency
     incurred_on: date = Field(description="The day (UTC) the spend belongs to.")
-    description: Text(500) | None = Field(None, examples=["Agency retainer, November"])
+    description: Annotated[str, Text(500)] | None = Field(
+        None, examples=["Agency retainer, November"]
+    )
 
 
 class SpendUpdate(Input):
@@ -105,7 +108,7 @@ class SpendUpdate(Input):
     amount: Amount | None = None
     currency: CurrencyCode | None = None
     incurred_on: date | None = None
-    description: Text(500) | None = None
+    description: Annotated[str, Text(500)] | None = None
 
     _not_null = not_null("category", "amount", "currency", "incurred_on")
 

@@ -16,18 +16,21 @@ from app.core.schemas import (
     not_null,
 )
 
-CompanyName = Text(200)
+CompanyName = Annotated[str, Text(200)]
 Domain = Annotated[
-    Text(253, pattern=r"^([A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)+[A-Za-z]{2,63}$"),
+    Annotated[
+        str,
+        Text(253, pattern=r"^([A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)+[A-Za-z]{2,63}$"),
+    ],
     AfterValidator(str.lower),
     Field(
         description="Web domain without scheme, stored lower-cased.",
         examples=["example.com"],
     ),
 ]
-Industry = Text(100)
-Owner = Text(64)
-ExternalId = Annotated[Text(128), Field(description="The record's id in your ERP or shop.")]
+Industry = Annotated[str, Text(100)]
+Owner = Annotated[str, Text(64)]
+ExternalId = Annotated[str, Text(128), Field(description="The record's id in your ERP or shop.")]
 
 
 class CompanySize(StrEnum):
@@ -119,11 +122,15 @@ class CompanySort(StrEnum):
 
 class CompanyFilters(RecordListQuery):
     sort: CompanySort = Field(CompanySort.created_at_desc, description="`-` sorts descending.")
-    domain: Text(253) | None = Field(None, description="Exact domain, case-insensitive.")
+    domain: Annotated[str, Text(253)] | None = Field(
+        None, description="Exact domain, case-insensitive."
+    )
     industry: Industry | None = None
     size: CompanySize | None = None
     owner_id: Owner | None = None
-    q: Text(100) | None = Field(None, description="Case-insensitive search in name and domain.")
+    q: Annotated[str, Text(100)] | None = Field(
+        None, description="Case-insensitive search in name and domain."
+    )
 
 
 READ_FIELDS = tuple(CompanyRead.model_fields)

@@ -28,14 +28,14 @@ class LifecycleStage(StrEnum):
     churned = "churned"
 
 
-Name = Text(100)
-Phone = Annotated[Text(40, pattern=r"^[0-9+()./\- ]{3,40}$"), Field(examples=["+1 555 0100"])]
+Name = Annotated[str, Text(100)]
+Phone = Annotated[str, Text(40, pattern=r"^[0-9+()./\- ]{3,40}$"), Field(examples=["+1 555 0100"])]
 Email = Annotated[EmailStr, AfterValidator(str.lower), Field(max_length=254)]
-Owner = Text(64)
-Source = Annotated[Text(64), Field(examples=["web", "referral", "trade_show"])]
-ExternalId = Annotated[Text(128), Field(description="The record's id in your ERP or shop.")]
+Owner = Annotated[str, Text(64)]
+Source = Annotated[str, Text(64), Field(examples=["web", "referral", "trade_show"])]
+ExternalId = Annotated[str, Text(128), Field(description="The record's id in your ERP or shop.")]
 Count = Annotated[int, Field(ge=0, le=2**31 - 1)]
-Revenue = DecimalNumber(15, 4, ge=0, description="In the base currency.")
+Revenue = Annotated[Decimal, DecimalNumber(15, 4, ge=0), Field(description="In the base currency.")]
 
 
 class ContactCreate(Input):
@@ -161,13 +161,17 @@ class ContactSort(StrEnum):
 
 class ContactFilters(RecordListQuery):
     sort: ContactSort = Field(ContactSort.created_at_desc, description="`-` sorts descending.")
-    email: Text(254) | None = Field(None, description="Exact email, case-insensitive.")
+    email: Annotated[str, Text(254)] | None = Field(
+        None, description="Exact email, case-insensitive."
+    )
     company_id: uuid.UUID | None = None
     owner_id: Owner | None = None
     lifecycle_stage: LifecycleStage | None = None
     source: Source | None = None
     tag: list[Tag] = Field([], description="Contacts carrying every given tag.", max_length=10)
-    q: Text(100) | None = Field(None, description="Case-insensitive search in name, email, phone.")
+    q: Annotated[str, Text(100)] | None = Field(
+        None, description="Case-insensitive search in name, email, phone."
+    )
     last_interaction_after: Timestamp | None = Field(
         None, description="Last interaction at or after."
     )

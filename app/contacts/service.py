@@ -191,7 +191,9 @@ def apply(record: Row, changes: dict[str, Any]) -> Row:
 RULES = Rules(defaults=dict, apply=apply)
 
 
-def _only(rollups: Mapping[uuid.UUID, Mapping[str, Any]], names: tuple[str, ...]) -> dict:
+def _only(
+    rollups: Mapping[uuid.UUID, Mapping[str, Any]], names: tuple[str, ...]
+) -> dict[uuid.UUID, dict[str, Any]]:
     return {key: {name: values[name] for name in names} for key, values in rollups.items()}
 
 

@@ -15,6 +15,7 @@ from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import (
+    BindParameter,
     ColumnElement,
     Date,
     Integer,
@@ -126,7 +127,7 @@ def by_window(rows: list[Row], count: int, empty: dict[str, Any]) -> list[dict[s
     ]
 
 
-WORKSPACE = bindparam("workspace_id")
+WORKSPACE: BindParameter[Any] = bindparam("workspace_id")
 
 
 @dataclass(frozen=True, slots=True)

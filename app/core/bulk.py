@@ -15,6 +15,7 @@ from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.types import TypeDecorator
 
+from app.core.db import dialect_name
 from app.core.responses import dumps
 
 Rows = Sequence[dict[str, Any]]
@@ -45,7 +46,7 @@ def _prepare(
     session: AsyncSession, table: Table, rows: Rows, conflict: Sequence[str], update: Sequence[str]
 ) -> tuple[Any, Any]:
     columns = list(rows[0])
-    if session.bind.dialect.name == "postgresql":
+    if dialect_name(session) == "postgresql":
         statement = _unnest_insert(table, columns)
         params: Any = {name: _array(table.c[name], rows) for name in columns}
     else:
@@ -75,7 +76,7 @@ async def update_rows(
         return
     columns = list(rows[0])
     values = [name for name in columns if name not in key]
-    if session.bind.dialect.name == "postgresql":
+    if dialect_name(session) == "postgresql":
         arrays = [cast(bindparam(f"v_{name}"), _array_type(table.c[name])) for name in columns]
         source = select(func.unnest(*arrays).table_valued(*columns).render_derived()).subquery("v")
         statement: Any = (
@@ -114,7 +115,7 @@ async def upsert_rows(
     if not rows:
         return []
     statement, params = _prepare(session, table, rows, conflict, update)
-    if session.bind.dialect.name != "postgresql":
+    if dialect_name(session) != "postgresql":
         await session.execute(statement, params)
         return []
     statement = statement.returning(table.c.id, *(table.c[name] for name in conflict))

@@ -45,10 +45,11 @@ def too_precise(amount: Decimal, code: str) -> bool:
     return amount != quantize(amount, code)
 
 
-Amount = DecimalNumber(
-    15,
-    4,
-    ge=0,
-    description="A decimal string (numbers are accepted too), in the record's `currency`.",
-    examples=["129.90"],
-)
+Amount = Annotated[
+    Decimal,
+    DecimalNumber(15, 4, ge=0),
+    Field(
+        description="A decimal string (numbers are accepted too), in the record's `currency`.",
+        examples=["129.90"],
+    ),
+]

@@ -13,10 +13,10 @@ and under load that churn costs more than waiting for a pooled connection.
 
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, ClassVar
 
 import orjson
-from sqlalchemy import MetaData, event
+from sqlalchemy import MetaData, Table, event
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
@@ -43,6 +43,17 @@ READ_ONLY = "crm_read_only"
 
 class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING_CONVENTION)
+
+    if TYPE_CHECKING:
+        # DeclarativeBase types it as any FromClause; every model here maps a plain Table.
+        __table__: ClassVar[Table]
+
+
+def dialect_name(session: AsyncSession) -> str:
+    """The name of the database dialect the session runs on: "postgresql" or "sqlite"."""
+    if session.bind is None:
+        raise RuntimeError("the session is bound to no engine")
+    return session.bind.dialect.name
 
 
 def _json_dumps(value: Any) -> str:

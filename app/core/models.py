@@ -36,7 +36,9 @@ class WorkspaceScoped:
 
     @declared_attr.directive
     def __mapper_args__(cls) -> dict[str, Any]:
-        return {"version_id_col": cls.__table__.c.version}
+        # A mixin: `__table__` comes from the declarative base each model also derives from,
+        # and declaring it here too would clash with that base's declaration.
+        return {"version_id_col": cls.__table__.c.version}  # type: ignore[attr-defined]
 
 
 def enum_column(enum: type[StrEnum], name: str) -> Enum:

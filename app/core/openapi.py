@@ -161,7 +161,9 @@ def _json_keys(responses: dict[int | str, Any]) -> dict[str, Any]:
 
 def _is_record(response: dict[str, Any], components: dict[str, Any]) -> bool:
     ref = response.get("content", {}).get("application/json", {}).get("schema", {}).get("$ref")
-    name = ref.rsplit("/", 1)[-1] if ref else None
+    if not ref:
+        return False
+    name = ref.rsplit("/", 1)[-1]
     return bool(name) and "version" in components.get(name, {}).get("properties", {})
 
 

@@ -10,7 +10,7 @@ index read backwards.
 import base64
 import binascii
 import uuid
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from decimal import Decimal
@@ -18,7 +18,7 @@ from enum import StrEnum
 from typing import Any
 
 import orjson
-from sqlalchemy import ColumnElement, Date, Select, and_, bindparam, or_, tuple_
+from sqlalchemy import ColumnCollection, ColumnElement, Date, Select, and_, bindparam, or_, tuple_
 
 from app.core.errors import InvalidRequest
 from app.core.rows import Conditions
@@ -44,7 +44,9 @@ class Keyset:
         return self.name.lstrip("-")
 
 
-def keyset(sort: StrEnum, columns: Mapping[str, ColumnElement[Any]], id_column: Any) -> Keyset:
+def keyset(
+    sort: StrEnum, columns: ColumnCollection[str, ColumnElement[Any]], id_column: ColumnElement[Any]
+) -> Keyset:
     name = str(sort.value)
     column = columns[name.lstrip("-")]
     nullable = bool(getattr(column, "nullable", True))

@@ -69,5 +69,6 @@ def periods(start: date, end: date, interval: Interval) -> Iterator[tuple[date, 
 def seconds_between(start: Any, end: Any, dialect: str) -> ColumnElement[float]:
     """`end - start` in seconds, for two UTC timestamp expressions."""
     if dialect == "postgresql":
-        return func.extract("epoch", end - start)
+        # SQLAlchemy types every EXTRACT as an integer; the epoch of an interval is fractional.
+        return func.extract("epoch", end - start)  # type: ignore[return-value]
     return (func.julianday(end) - func.julianday(start)) * 86400.0

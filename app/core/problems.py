@@ -149,7 +149,7 @@ def problem_body(
     slug = slug or _SLUG_BY_STATUS.get(status)
     known = PROBLEM_TYPES.get(slug) if slug else None
     body: dict[str, Any] = {
-        "type": TYPE_PREFIX + slug if known else "about:blank",
+        "type": f"{TYPE_PREFIX}{slug}" if known else "about:blank",
         "title": known.title if known else HTTPStatus(status).phrase,
         "status": status,
         "detail": detail,

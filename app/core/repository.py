@@ -19,7 +19,9 @@ from functools import cache, partial
 from typing import Any, ClassVar
 
 from sqlalchemy import (
+    BindParameter,
     ColumnElement,
+    DefaultClause,
     Select,
     Table,
     and_,
@@ -33,6 +35,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.sql.schema import CallableColumnDefault, ScalarElementColumnDefault
 
 from app.core.changes import register_resource
 from app.core.currency import quantize
@@ -190,7 +193,7 @@ class Repository:
     def where_equal(self, where: Conditions, values: dict[str, Any]) -> None:
         """Equality filters on same-named columns; None means "not filtered"."""
         for name, value in values.items():
-            where.add(name, value, lambda p, column=self.c[name]: column == p)
+            where.add(name, value, _equal_to(self.c[name]))
 
     async def page(
         self, where: Conditions, ks: Keyset, cursor: str | None, limit: int
@@ -356,13 +359,20 @@ def _defaults(table: Table) -> dict[str, Callable[[], Any]]:
         default, server = column.default, column.server_default
         if column.name in _BOOKKEEPING:
             continue
-        if default is not None and default.is_scalar:
+        if isinstance(default, ScalarElementColumnDefault):
             defaults[column.name] = partial(_same, default.arg)
-        elif default is not None and default.is_callable:
-            defaults[column.name] = partial(default.arg, None)  # list, dict: no context needed
-        elif server is not None and str(getattr(server, "arg", "")).isdigit():
+        elif isinstance(default, CallableColumnDefault):
+            # SQLAlchemy wraps a default of no arguments (list, dict) so that it takes the
+            # execution context, which the wrapper then ignores: no context is needed.
+            defaults[column.name] = partial(default.arg, None)  # type: ignore[arg-type]
+        elif isinstance(server, DefaultClause) and str(server.arg).isdigit():
             defaults[column.name] = partial(_same, int(str(server.arg)))
     return defaults
+
+
+def _equal_to(column: ColumnElement[Any]) -> Callable[[BindParameter[Any]], ColumnElement[bool]]:
+    # One lambda for every column: the condition's place in a statement's shape is its code.
+    return lambda p: column == p
 
 
 def _same(value: Any) -> Any:

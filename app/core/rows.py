@@ -14,7 +14,7 @@ interface:
 
 from collections.abc import Callable, Hashable, Mapping
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Any, Protocol, TypeAlias
 
 from sqlalchemy import BindParameter, ColumnElement, Select, bindparam
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
@@ -24,16 +24,18 @@ from app.core import scoping
 from app.core.db_errors import is_unavailable
 
 Row = dict[str, Any]
+# A SELECT of any number of columns (`Select[Any]` is one of a single column).
+AnySelect: TypeAlias = Select[*tuple[Any, ...]]
 
 
 class Rows(Protocol):
-    async def all(self, statement: Select[Any], params: Mapping[str, Any]) -> list[Row]: ...
+    async def all(self, statement: AnySelect, params: Mapping[str, Any]) -> list[Row]: ...
 
-    async def first(self, statement: Select[Any], params: Mapping[str, Any]) -> Row | None: ...
+    async def first(self, statement: AnySelect, params: Mapping[str, Any]) -> Row | None: ...
 
-    async def scalar(self, statement: Select[Any], params: Mapping[str, Any]) -> Any: ...
+    async def scalar(self, statement: AnySelect, params: Mapping[str, Any]) -> Any: ...
 
-    async def aggregate(self, statement: Select[Any]) -> list[Row]:
+    async def aggregate(self, statement: AnySelect) -> list[Row]:
         """A one-off statement (a report's aggregate) with its values inline, through the
         generic path: built per request, it gains nothing from the cached plans."""
         ...
@@ -43,18 +45,18 @@ class SessionRows:
     def __init__(self, session: AsyncSession) -> None:
         self.session = session
 
-    async def all(self, statement: Select[Any], params: Mapping[str, Any]) -> list[Row]:
+    async def all(self, statement: AnySelect, params: Mapping[str, Any]) -> list[Row]:
         result = await self.session.execute(statement, params)
         return [dict(row) for row in result.mappings()]
 
-    async def first(self, statement: Select[Any], params: Mapping[str, Any]) -> Row | None:
+    async def first(self, statement: AnySelect, params: Mapping[str, Any]) -> Row | None:
         row = (await self.session.execute(statement, params)).mappings().first()
         return dict(row) if row is not None else None
 
-    async def scalar(self, statement: Select[Any], params: Mapping[str, Any]) -> Any:
+    async def scalar(self, statement: AnySelect, params: Mapping[str, Any]) -> Any:
         return await self.session.scalar(statement, params)
 
-    async def aggregate(self, statement: Select[Any]) -> list[Row]:
+    async def aggregate(self, statement: AnySelect) -> list[Row]:
         return await self.all(statement, {})
 
 
@@ -62,20 +64,20 @@ class EngineRows:
     def __init__(self, engine: AsyncEngine) -> None:
         self.engine = engine
 
-    async def all(self, statement: Select[Any], params: Mapping[str, Any]) -> list[Row]:
+    async def all(self, statement: AnySelect, params: Mapping[str, Any]) -> list[Row]:
         async with self.engine.connect() as conn:
             result = await conn.execute(statement, params)
             return [dict(row) for row in result.mappings()]
 
-    async def first(self, statement: Select[Any], params: Mapping[str, Any]) -> Row | None:
+    async def first(self, statement: AnySelect, params: Mapping[str, Any]) -> Row | None:
         rows = await self.all(statement, params)
         return rows[0] if rows else None
 
-    async def scalar(self, statement: Select[Any], params: Mapping[str, Any]) -> Any:
+    async def scalar(self, statement: AnySelect, params: Mapping[str, Any]) -> Any:
         async with self.engine.connect() as conn:
             return await conn.scalar(statement, params)
 
-    async def aggregate(self, statement: Select[Any]) -> list[Row]:
+    async def aggregate(self, statement: AnySelect) -> list[Row]:
         return await self.all(statement, {})
 
 
@@ -94,12 +96,20 @@ class _Plan:
         return values
 
 
+def _single(processor: object) -> Callable[[Any], Any] | None:
+    # SQLAlchemy keeps a sequence of processors for a tuple-typed parameter; no statement
+    # sent straight to the driver has one.
+    if processor is not None and not callable(processor):
+        raise TypeError("tuple-typed parameters cannot be sent straight to the driver")
+    return processor
+
+
 class DriverRows:
     def __init__(self, engine: AsyncEngine) -> None:
         self.engine = engine
-        self._plans: dict[int, tuple[Select[Any], _Plan]] = {}
+        self._plans: dict[int, tuple[AnySelect, _Plan]] = {}
 
-    def _plan(self, statement: Select[Any]) -> _Plan:
+    def _plan(self, statement: AnySelect) -> _Plan:
         # Keyed by identity: statements are long-lived (Statements caches them); the statement
         # is kept with its plan so that its id cannot be reused by another object.
         cached = self._plans.get(id(statement))
@@ -114,14 +124,14 @@ class DriverRows:
         plan = _Plan(
             sql=str(compiled),
             names=names,
-            processors=tuple(processors.get(name) for name in names),
+            processors=tuple(_single(processors.get(name)) for name in names),
             # Values fixed when the statement was built (literals), by their parameter name.
             defaults={name: bind.effective_value for name, bind in compiled.binds.items()},
         )
         self._plans[id(statement)] = (statement, plan)
         return plan
 
-    async def _fetch(self, statement: Select[Any], params: Mapping[str, Any]) -> list[Any]:
+    async def _fetch(self, statement: AnySelect, params: Mapping[str, Any]) -> list[Any]:
         plan = self._plan(statement)
         conn = await self.engine.raw_connection()
         try:
@@ -133,18 +143,18 @@ class DriverRows:
         finally:
             await greenlet_spawn(conn.close)
 
-    async def all(self, statement: Select[Any], params: Mapping[str, Any]) -> list[Row]:
+    async def all(self, statement: AnySelect, params: Mapping[str, Any]) -> list[Row]:
         return [dict(record) for record in await self._fetch(statement, params)]
 
-    async def first(self, statement: Select[Any], params: Mapping[str, Any]) -> Row | None:
+    async def first(self, statement: AnySelect, params: Mapping[str, Any]) -> Row | None:
         records = await self._fetch(statement, params)
         return dict(records[0]) if records else None
 
-    async def scalar(self, statement: Select[Any], params: Mapping[str, Any]) -> Any:
+    async def scalar(self, statement: AnySelect, params: Mapping[str, Any]) -> Any:
         records = await self._fetch(statement, params)
         return records[0][0] if records else None
 
-    async def aggregate(self, statement: Select[Any]) -> list[Row]:
+    async def aggregate(self, statement: AnySelect) -> list[Row]:
         async with self.engine.connect() as conn:
             return [dict(row) for row in (await conn.execute(statement)).mappings()]
 
@@ -156,9 +166,9 @@ class Statements:
 
     def __init__(self, max_shapes: int = 512) -> None:
         self.max_shapes = max_shapes
-        self._cache: dict[Hashable, Select[Any]] = {}
+        self._cache: dict[Hashable, AnySelect] = {}
 
-    def get(self, shape: Hashable, build: Callable[[], Select[Any]]) -> Select[Any]:
+    def get(self, shape: Hashable, build: Callable[[], AnySelect]) -> AnySelect:
         statement = self._cache.get(shape)
         if statement is None:
             if len(self._cache) >= self.max_shapes:

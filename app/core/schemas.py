@@ -3,13 +3,13 @@
 import math
 import re
 import uuid
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Callable, Iterator
+from dataclasses import KW_ONLY, dataclass
 from datetime import UTC, datetime
-from decimal import Decimal
 from typing import Annotated, Any, Generic, Literal, TypeVar
 
 import orjson
+from annotated_types import GroupedMetadata
 from pydantic import (
     AfterValidator,
     AwareDatetime,
@@ -72,7 +72,7 @@ def not_null(*fields: str) -> Any:
         return value
 
     setattr(check, _REFUSES_NULL, True)
-    return field_validator(*fields)(classmethod(check))  # type: ignore[arg-type]
+    return field_validator(*fields)(classmethod(check))
 
 
 def batch_key(name: str) -> Callable[[dict[str, Any]], None]:
@@ -120,21 +120,30 @@ def _storable(value: str) -> str:
     return value
 
 
-def Text(max_length: int, *, min_length: int = 1, pattern: str | None = None) -> Any:
-    """Trimmed text of bounded length that both databases can store.
+@dataclass(frozen=True, slots=True)
+class Text(GroupedMetadata):
+    """Trimmed text of bounded length that both databases can store (and that matches
+    `pattern`), as metadata of a `str`: `Annotated[str, Text(200)]`.
 
     The length and `pattern` hold for the text as sent, as the OpenAPI document states them
     (trimming first would take "  x" past a `maxLength` of 1); the trimmed text must still be
     `min_length` long. Constraints come before the validators, or pydantic drops them.
     """
-    return Annotated[
-        str,
-        StringConstraints(
-            strip_whitespace=False, min_length=min_length, max_length=max_length, pattern=pattern
-        ),
-        AfterValidator(_trimmed(min_length)),
-        AfterValidator(_storable),
-    ]
+
+    max_length: int
+    _: KW_ONLY
+    min_length: int = 1
+    pattern: str | None = None
+
+    def __iter__(self) -> Iterator[object]:
+        yield from StringConstraints(
+            strip_whitespace=False,
+            min_length=self.min_length,
+            max_length=self.max_length,
+            pattern=self.pattern,
+        )
+        yield AfterValidator(_trimmed(self.min_length))
+        yield AfterValidator(_storable)
 
 
 def _trimmed(min_length: int) -> Callable[[str], str]:
@@ -174,27 +183,32 @@ _ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}[T ]")
 Timestamp = Annotated[AwareDatetime, BeforeValidator(_iso_8601), AfterValidator(_utc_in_range)]
 
 
-def DecimalNumber(max_digits: int, decimal_places: int, **field: Any) -> Any:
+@dataclass(frozen=True, slots=True, init=False)
+class DecimalNumber(GroupedMetadata):
     """A decimal of at most `max_digits` digits, `decimal_places` of them after the point, sent
-    as a JSON number or as a plain decimal string ("129.90"); `field` adds bounds (`ge`, `gt`,
-    `le`, `lt`), a description and examples.
+    as a JSON number or as a plain decimal string ("129.90"), as metadata of a Decimal:
+    `Annotated[Decimal, DecimalNumber(15, 4, ge=0)]`; `bounds` are `ge`, `gt`, `le`, `lt`.
 
     The OpenAPI document states the limits: a pattern for the string, bounds for the number. The
     pattern is also what the server checks, so the document is exact: strings the Decimal type
     would read besides (" 1e3", "1_000", digits of other scripts) are refused.
     """
-    whole = max_digits - decimal_places
-    lower = [field[bound] for bound in ("ge", "gt") if field.get(bound) is not None]
-    sign = "" if lower and min(lower) >= 0 else "-?"
-    fraction = rf"(\.[0-9]{{1,{decimal_places}}}0*)?" if decimal_places else r"(\.0*)?"
-    pattern = rf"^{sign}0*[0-9]{{1,{whole}}}{fraction}$"
-    limits = _DecimalLimits(pattern, 10**whole, decimal_places)
-    return Annotated[
-        Decimal,
-        Field(max_digits=max_digits, decimal_places=decimal_places, **field),
-        BeforeValidator(limits.check_text),
-        limits,
-    ]
+
+    metadata: tuple[object, ...]
+
+    def __init__(self, max_digits: int, decimal_places: int, **bounds: Any) -> None:
+        whole = max_digits - decimal_places
+        lower = [bounds[name] for name in ("ge", "gt") if bounds.get(name) is not None]
+        sign = "" if lower and min(lower) >= 0 else "-?"
+        fraction = rf"(\.[0-9]{{1,{decimal_places}}}0*)?" if decimal_places else r"(\.0*)?"
+        pattern = rf"^{sign}0*[0-9]{{1,{whole}}}{fraction}$"
+        limits = _DecimalLimits(pattern, 10**whole, decimal_places)
+        field = Field(max_digits=max_digits, decimal_places=decimal_places, **bounds)
+        metadata = (*field.metadata, BeforeValidator(limits.check_text), limits)
+        object.__setattr__(self, "metadata", metadata)
+
+    def __iter__(self) -> Iterator[object]:
+        yield from self.metadata
 
 
 @dataclass(frozen=True, slots=True)
@@ -232,7 +246,7 @@ def _unique_tags(tags: list[str]) -> list[str]:
     return list(dict.fromkeys(tags))
 
 
-Tag = Text(64)
+Tag = Annotated[str, Text(64)]
 Tags = Annotated[list[Tag], Field(max_length=50), AfterValidator(_unique_tags)]
 
 
@@ -291,14 +305,15 @@ class _ShownOnce:
 SHOWN_ONCE = _ShownOnce()
 
 
-def ShownOnce(description: str) -> Any:
-    """A secret in a response: in an Idempotency-Key replay it is null, since the service
-    stores no secret in clear (the replay cache keeps the answer without it)."""
-    return Annotated[
-        str | None,
-        Field(description=f"{description} Null in an idempotent replay: shown only once."),
-        SHOWN_ONCE,
-    ]
+ShownOnce = Annotated[str | None, SHOWN_ONCE]
+"""A secret in a response: in an Idempotency-Key replay it is null, since the service stores
+no secret in clear (the replay cache keeps the answer without it). Describe the field with
+`Field(description=shown_once(...))`."""
+
+
+def shown_once(description: str) -> str:
+    """The description of a `ShownOnce` field."""
+    return f"{description} Null in an idempotent replay: shown only once."
 
 
 def secret_fields(model: type[BaseModel]) -> tuple[str, ...]:
@@ -307,7 +322,9 @@ def secret_fields(model: type[BaseModel]) -> tuple[str, ...]:
 
 class ListQuery(Query):
     limit: int = Field(DEFAULT_LIMIT, ge=1, le=MAX_LIMIT, description="Page size.")
-    cursor: Text(1024) | None = Field(None, description="`next_cursor` of the previous page.")
+    cursor: Annotated[str, Text(1024)] | None = Field(
+        None, description="`next_cursor` of the previous page."
+    )
 
 
 class RecordListQuery(ListQuery):

@@ -18,6 +18,7 @@ from typing import Any
 
 from sqlalchemy import Delete, Select, Table, Update
 from sqlalchemy.sql import operators
+from sqlalchemy.sql.base import Executable
 from sqlalchemy.sql.elements import BinaryExpression, ClauseElement, ColumnClause
 from sqlalchemy.sql.selectable import Alias, Join, SelectBase
 
@@ -31,7 +32,7 @@ class UnscopedStatement(AssertionError):
 
 
 def check(statement: Any) -> None:
-    if not isinstance(statement, ClauseElement):
+    if not (isinstance(statement, ClauseElement) and isinstance(statement, Executable)):
         return
     if statement.get_execution_options().get(ALL_WORKSPACES):
         return
@@ -117,4 +118,7 @@ def _key(table: Any) -> str:
 
 
 def _name(table: Any) -> str:
-    return str(table.element.name if isinstance(table, Alias) else table.name)
+    # `_tables` yields tables and aliases of tables; an alias is named by its table.
+    if isinstance(table, Alias) and isinstance(table.element, Table):
+        return str(table.element.name)
+    return str(table.name)

@@ -254,7 +254,9 @@ def _campaign_before(shop: Shop, moment: datetime) -> int | None:
     return started[-1] if started else None
 
 
-def _order(rng: random.Random, contact: int, n: int, moment: datetime, now: datetime) -> dict:
+def _order(
+    rng: random.Random, contact: int, n: int, moment: datetime, now: datetime
+) -> dict[str, Any]:
     lines = []
     for sku, name, price in rng.sample(CATALOGUE, rng.randint(1, 3)):
         quantity = rng.choice((1, 1, 1, 2, 3))

@@ -1,7 +1,8 @@
 import uuid
 from datetime import datetime
+from typing import Any, cast
 
-from sqlalchemy import bindparam, delete, func, or_, select, update
+from sqlalchemy import CursorResult, bindparam, delete, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.core.repository import Repository
@@ -73,7 +74,11 @@ async def purge(session: AsyncSession, before: datetime) -> int:
             .where(EventCounter.workspace_id == workspace_id, EventCounter.purged_through < through)
             .values(purged_through=through)
         )
-    result = await session.execute(
-        delete(Event).where(Event.occurred_at < before).execution_options(**every)
+    # A DELETE's result is a CursorResult, which SQLAlchemy's typing of execute() does not say.
+    result = cast(
+        CursorResult[Any],
+        await session.execute(
+            delete(Event).where(Event.occurred_at < before).execution_options(**every)
+        ),
     )
     return int(result.rowcount or 0)

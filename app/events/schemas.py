@@ -41,10 +41,10 @@ class EventFeed(BaseModel):
 
 
 class EventFilters(Query):
-    after: Text(200) | None = Field(
+    after: Annotated[str, Text(200)] | None = Field(
         None, description="`next_cursor` of an earlier call; omit to start at the oldest event."
     )
-    types: Annotated[list[Text(64)], BeforeValidator(_split)] = Field(
+    types: Annotated[list[Annotated[str, Text(64)]], BeforeValidator(_split)] = Field(
         [],
         description="Event types to include, comma-separated or repeated; `contact.*` takes "
         "every contact event.",

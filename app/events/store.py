@@ -14,6 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.core.bulk import insert_rows
 from app.core.changes import ChangeLog
+from app.core.db import dialect_name
 from app.core.types import new_id
 from app.events.models import Event, EventCounter
 
@@ -25,7 +26,7 @@ async def persist(session: AsyncSession, log: ChangeLog) -> list[dict[str, Any]]
     if not log.changes:
         return []
     count = len(log.changes)
-    last = await session.scalar(_take(session.bind.dialect.name, log, count))
+    last = await session.scalar(_take(dialect_name(session), log, count))
     first = int(last) - count + 1
     rows = [
         {

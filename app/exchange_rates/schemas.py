@@ -2,19 +2,21 @@ import uuid
 from datetime import date, datetime
 from decimal import Decimal
 from enum import StrEnum
+from typing import Annotated
 
 from pydantic import BaseModel, Field
 
 from app.core.currency import CurrencyCode
 from app.core.schemas import DecimalNumber, Input, ListQuery, Page
 
-Rate = DecimalNumber(
-    20,
-    8,
-    gt=0,
-    description="Units of the base currency that one unit of `currency` is worth.",
-    examples=["1.0825"],
-)
+Rate = Annotated[
+    Decimal,
+    DecimalNumber(20, 8, gt=0),
+    Field(
+        description="Units of the base currency that one unit of `currency` is worth.",
+        examples=["1.0825"],
+    ),
+]
 
 
 class ExchangeRateCreate(Input):

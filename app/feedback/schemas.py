@@ -1,6 +1,7 @@
 import uuid
 from datetime import datetime
 from enum import StrEnum
+from typing import Annotated
 
 from pydantic import BaseModel, Field, ValidationInfo, field_validator
 
@@ -22,8 +23,8 @@ class FeedbackStatus(StrEnum):
     closed = "closed"
 
 
-Assignee = Text(64)
-Channel = Text(32)
+Assignee = Annotated[str, Text(64)]
+Channel = Annotated[str, Text(32)]
 
 # Scores by kind: (lowest, highest); kinds not listed take no score.
 SCORE_RANGES = {FeedbackKind.csat: (1, 5), FeedbackKind.nps: (0, 10)}
@@ -46,7 +47,7 @@ class FeedbackCreate(Input):
     score: int | None = Field(
         None, description="csat: 1-5; nps: 0-10; other kinds: none.", validate_default=True
     )
-    comment: Text(20_000) | None = None
+    comment: Annotated[str, Text(20_000)] | None = None
     channel: Channel | None = Field(None, examples=["email", "phone", "survey"])
     received_at: Timestamp | None = Field(None, description="When it came in; default: now.")
     assignee_id: Assignee | None = None
@@ -68,12 +69,12 @@ class FeedbackUpdate(Input):
 
     kind: FeedbackKind | None = None
     score: int | None = None
-    comment: Text(20_000) | None = None
+    comment: Annotated[str, Text(20_000)] | None = None
     channel: Channel | None = None
     received_at: Timestamp | None = None
     status: FeedbackStatus | None = None
     assignee_id: Assignee | None = None
-    resolution: Text(20_000) | None = Field(
+    resolution: Annotated[str, Text(20_000)] | None = Field(
         None, description="How it was resolved; needed to move to `resolved`."
     )
 

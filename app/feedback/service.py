@@ -62,9 +62,8 @@ class FeedbackService:
         changes = data.model_dump(exclude_unset=True)
         await self.contacts.check_reference(changes.get("contact_id"), "/contact_id")
         feedback = await self.feedback.load_target(feedback_id)
-        problem = check_score(
-            changes.get("kind", feedback["kind"]), changes.get("score", feedback["score"])
-        )
+        merged = {**feedback, **changes}
+        problem = check_score(merged["kind"], merged["score"])
         if problem:
             raise RuleViolation(problem, errors=[field_error("/score", problem)])
         if "status" in changes and changes["status"] != feedback["status"]:

@@ -100,6 +100,8 @@ async def claim(
     if key is None:
         return None
     _check_key(key)
+    if principal.key_id is None:
+        raise RuntimeError("only a request made with an API key claims an idempotency key")
     fingerprint = await _fingerprint(request)
     now = utcnow()
     mine = Claim(db, principal.workspace_id, principal.key_id, key, fingerprint)

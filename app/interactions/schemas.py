@@ -1,6 +1,7 @@
 import uuid
 from datetime import datetime
 from enum import StrEnum
+from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -22,8 +23,8 @@ class Direction(StrEnum):
     outbound = "outbound"
 
 
-Channel = Text(32)
-Owner = Text(64)
+Channel = Annotated[str, Text(32)]
+Owner = Annotated[str, Text(64)]
 Duration = Field(None, ge=0, le=7 * 24 * 3600, description="Length in seconds.")
 
 
@@ -35,9 +36,9 @@ class InteractionCreate(Input):
     direction: Direction | None = None
     channel: Channel | None = Field(None, examples=["phone", "wechat", "web"])
     occurred_at: Timestamp | None = Field(None, description="When it happened; default: now.")
-    subject: Text(200) | None = None
-    body: Text(20_000) | None = None
-    outcome: Text(200) | None = Field(None, examples=["interested", "no answer"])
+    subject: Annotated[str, Text(200)] | None = None
+    body: Annotated[str, Text(20_000)] | None = None
+    outcome: Annotated[str, Text(200)] | None = Field(None, examples=["interested", "no answer"])
     duration_seconds: int | None = Duration
     owner_id: Owner | None = None
 
@@ -68,9 +69,9 @@ class InteractionUpdate(Input):
     direction: Direction | None = None
     channel: Channel | None = None
     occurred_at: Timestamp | None = None
-    subject: Text(200) | None = None
-    body: Text(20_000) | None = None
-    outcome: Text(200) | None = None
+    subject: Annotated[str, Text(200)] | None = None
+    body: Annotated[str, Text(20_000)] | None = None
+    outcome: Annotated[str, Text(200)] | None = None
     duration_seconds: int | None = Duration
     owner_id: Owner | None = None
 

@@ -28,7 +28,7 @@ async def get_kpi_summary(service: Reader, q: Annotated[s.SummaryQuery, Query()]
 def _route(name: str, path: str, model: Any, query: Any, summary_line: str) -> None:
     """GET /kpis/<path>: the KPI `name` (its definitions.py function and docs anchor)."""
 
-    async def get(service: Reader, q: Annotated[query, Query()]) -> Response:  # type: ignore[valid-type]
+    async def get(service: Reader, q: Annotated[query, Query()]) -> Response:
         return json_response(await service.report(name, q))
 
     get.__name__ = f"get_kpi_{name}"

@@ -87,7 +87,8 @@ class Segment(BaseModel):
 
 
 def _parts(name: str, **fields: Any) -> Any:
-    return create_model(name, **{key: (kind, ...) for key, kind in fields.items()})
+    # create_model's overloads cannot see through the keyword arguments of a dict.
+    return create_model(name, **{key: (kind, ...) for key, kind in fields.items()})  # type: ignore[call-overload]
 
 
 AovParts = _parts("AovParts", revenue=Decimal, orders=int)
@@ -193,7 +194,7 @@ HEADLINES = (
     "first_response_days",
     "resolution_days",
 )
-Headlines = create_model("Headlines", **dict.fromkeys(HEADLINES, (Comparison, ...)))
+Headlines = create_model("Headlines", **dict.fromkeys(HEADLINES, (Comparison, ...)))  # type: ignore[call-overload]
 
 
 class Summary(BaseModel):
@@ -203,4 +204,4 @@ class Summary(BaseModel):
     previous_to: datetime
     currency: str = Field(description="The base currency every amount is in.")
     segment: Segment
-    kpis: Headlines  # type: ignore[valid-type]
+    kpis: Headlines

@@ -29,18 +29,18 @@ def relink(workspace_id: uuid.UUID, contact_ids: Collection[uuid.UUID]) -> Updat
     """The statement that sets the links of these contacts' orders. Orders not paid get none."""
     paid = ORDERS.status == OrderStatus.paid
     # Paid orders are a partition of their own: the neighbours are paid orders only.
-    over = {
-        "partition_by": (ORDERS.contact_id, ORDERS.status),
-        "order_by": (ORDERS.ordered_at, ORDERS.id),
-    }
+    partition_by = (ORDERS.contact_id, ORDERS.status)
+    order_by = (ORDERS.ordered_at, ORDERS.id)
+    previous = func.lag(ORDERS.ordered_at, type_=UTCDateTime())
+    following = func.lead(ORDERS.ordered_at, type_=UTCDateTime())
     scope = [ORDERS.workspace_id == workspace_id, ORDERS.contact_id.in_(contact_ids)]
     links = (
         select(
             ORDERS.id,
-            case((paid, func.lag(ORDERS.ordered_at, type_=UTCDateTime()).over(**over))).label(
+            case((paid, previous.over(partition_by=partition_by, order_by=order_by))).label(
                 "previous"
             ),
-            case((paid, func.lead(ORDERS.ordered_at, type_=UTCDateTime()).over(**over))).label(
+            case((paid, following.over(partition_by=partition_by, order_by=order_by))).label(
                 "next"
             ),
         )

@@ -108,7 +108,11 @@ async def placed_after(scope: Scope, moment: datetime, segment: Segment | None) 
 
 
 async def campaign_revenue(
-    scope: Scope, windows: Sequence[Window], members: Select[Any], shape: Hashable, params: dict
+    scope: Scope,
+    windows: Sequence[Window],
+    members: Select[Any],
+    shape: Hashable,
+    params: dict[str, Any],
 ) -> dict[tuple[int, Any], Decimal]:
     """Per window and campaign: the revenue of the paid orders its contacts placed in the
     window. `members` are the campaigns' contacts (`id`, `campaign_id`), a statement of the

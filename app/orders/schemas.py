@@ -27,15 +27,15 @@ class OrderStatus(StrEnum):
     cancelled = "cancelled"
 
 
-Channel = Annotated[Text(32), Field(examples=["web", "pos", "marketplace"])]
-ExternalId = Annotated[Text(128), Field(description="The order's id in your shop or ERP.")]
+Channel = Annotated[str, Text(32), Field(examples=["web", "pos", "marketplace"])]
+ExternalId = Annotated[str, Text(128), Field(description="The order's id in your shop or ERP.")]
 MAX_LINE_ITEMS = 500
 
 
 class LineItem(Input):
-    sku: Text(64) | None = None
-    name: Text(200)
-    quantity: DecimalNumber(12, 4, gt=0, examples=["2"])
+    sku: Annotated[str, Text(64)] | None = None
+    name: Annotated[str, Text(200)]
+    quantity: Annotated[Decimal, DecimalNumber(12, 4, gt=0), Field(examples=["2"])]
     unit_price: Amount
 
 

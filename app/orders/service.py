@@ -94,7 +94,11 @@ class OrderService:
         return await figures.placed_after(self.scope, moment, segment)
 
     async def campaign_revenue(
-        self, windows: Sequence[Window], members: Select[Any], shape: Hashable, params: dict
+        self,
+        windows: Sequence[Window],
+        members: Select[Any],
+        shape: Hashable,
+        params: dict[str, Any],
     ) -> dict[tuple[int, Any], Decimal]:
         return await figures.campaign_revenue(self.scope, windows, members, shape, params)
 

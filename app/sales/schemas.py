@@ -2,6 +2,7 @@ import uuid
 from datetime import date, datetime
 from decimal import Decimal
 from enum import StrEnum
+from typing import Annotated
 
 from pydantic import BaseModel, Field, field_validator
 
@@ -30,7 +31,7 @@ DEFAULT_STAGES = (
 
 
 class StageCreate(Input):
-    name: Text(100)
+    name: Annotated[str, Text(100)]
     probability: int = Probability
     kind: StageKind = StageKind.open
     position: int | None = Field(
@@ -39,13 +40,13 @@ class StageCreate(Input):
 
 
 class StageSpec(Input):
-    name: Text(100)
+    name: Annotated[str, Text(100)]
     probability: int = Probability
     kind: StageKind = StageKind.open
 
 
 class StageUpdate(Input):
-    name: Text(100) | None = None
+    name: Annotated[str, Text(100)] | None = None
     probability: int | None = Field(None, ge=0, le=100)
     kind: StageKind | None = None
 
@@ -59,7 +60,7 @@ class StageOrder(Input):
 
 
 class PipelineCreate(Input):
-    name: Text(200)
+    name: Annotated[str, Text(200)]
     stages: list[StageSpec] | None = Field(
         None,
         max_length=100,
@@ -69,7 +70,7 @@ class PipelineCreate(Input):
 
 
 class PipelineUpdate(Input):
-    name: Text(200)
+    name: Annotated[str, Text(200)]
 
 
 class StageRead(BaseModel):
@@ -118,12 +119,12 @@ PIPELINE_FIELDS = ("id", "name", "created_at", "updated_at", "version")
 STAGE_FIELDS = tuple(StageRead.model_fields)
 
 
-Owner = Text(64)
-ExternalId = Text(128)
+Owner = Annotated[str, Text(64)]
+ExternalId = Annotated[str, Text(128)]
 
 
 class DealCreate(Input):
-    name: Text(200)
+    name: Annotated[str, Text(200)]
     pipeline_id: uuid.UUID | None = Field(
         None, description="Default: the stage's pipeline, else the workspace's first pipeline."
     )
@@ -134,8 +135,8 @@ class DealCreate(Input):
     company_id: uuid.UUID | None = None
     owner_id: Owner | None = None
     expected_close_date: date | None = None
-    lost_reason: Text(2000) | None = None
-    source: Text(64) | None = None
+    lost_reason: Annotated[str, Text(2000)] | None = None
+    source: Annotated[str, Text(64)] | None = None
     external_id: ExternalId | None = Field(None, description="Unique per workspace when set.")
 
 
@@ -143,7 +144,7 @@ class DealUpdate(Input):
     """Only the fields sent change. A new `stage_id` moves the deal (recorded in its history);
     it must be a stage of the deal's pipeline."""
 
-    name: Text(200) | None = None
+    name: Annotated[str, Text(200)] | None = None
     stage_id: uuid.UUID | None = None
     amount: Amount | None = None
     currency: CurrencyCode | None = None
@@ -151,8 +152,8 @@ class DealUpdate(Input):
     company_id: uuid.UUID | None = None
     owner_id: Owner | None = None
     expected_close_date: date | None = None
-    lost_reason: Text(2000) | None = None
-    source: Text(64) | None = None
+    lost_reason: Annotated[str, Text(2000)] | None = None
+    source: Annotated[str, Text(64)] | None = None
     external_id: ExternalId | None = None
 
     _not_null = not_null("name", "stage_id", "amount", "currency")

@@ -1,6 +1,7 @@
 import uuid
 from datetime import datetime
 from enum import StrEnum
+from typing import Annotated
 
 from pydantic import BaseModel, Field
 
@@ -20,12 +21,12 @@ class Priority(StrEnum):
     urgent = "urgent"
 
 
-Assignee = Text(64)
+Assignee = Annotated[str, Text(64)]
 
 
 class TaskCreate(Input):
-    title: Text(200) = Field(examples=["Call back about the renewal"])
-    description: Text(20_000) | None = None
+    title: Annotated[str, Text(200)] = Field(examples=["Call back about the renewal"])
+    description: Annotated[str, Text(20_000)] | None = None
     due_at: Timestamp | None = None
     status: TaskStatus = TaskStatus.open
     priority: Priority = Priority.normal
@@ -39,8 +40,8 @@ class TaskUpdate(Input):
     """Only the fields sent change; `null` clears an optional field. Marking a task `done` sets
     `completed_at`; moving it out of `done` clears it."""
 
-    title: Text(200) | None = None
-    description: Text(20_000) | None = None
+    title: Annotated[str, Text(200)] | None = None
+    description: Annotated[str, Text(20_000)] | None = None
     due_at: Timestamp | None = None
     status: TaskStatus | None = None
     priority: Priority | None = None

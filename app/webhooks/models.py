@@ -21,6 +21,9 @@ from app.core.security import Role
 from app.core.types import JSONType, UTCDateTime, Uuid, new_id, utcnow
 from app.webhooks.schemas import DeliveryStatus
 
+# Error texts of attempts are kept up to this length (the worker shortens longer ones).
+MAX_ERROR_LENGTH = 500
+
 
 class WebhookEndpoint(WorkspaceScoped, Base):
     """A subscriber: where to send which events, and the secret that signs them."""
@@ -88,7 +91,7 @@ class WebhookDelivery(Base):
     last_attempt_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     last_status_code: Mapped[int | None] = mapped_column(Integer)
     last_latency_ms: Mapped[int | None] = mapped_column(Integer)
-    last_error: Mapped[str | None] = mapped_column(String(500))
+    last_error: Mapped[str | None] = mapped_column(String(MAX_ERROR_LENGTH))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
 
@@ -107,4 +110,4 @@ class WebhookAttempt(Base):
     attempted_at: Mapped[datetime] = mapped_column(UTCDateTime)
     status_code: Mapped[int | None] = mapped_column(Integer)
     latency_ms: Mapped[int | None] = mapped_column(Integer)
-    error: Mapped[str | None] = mapped_column(String(500))
+    error: Mapped[str | None] = mapped_column(String(MAX_ERROR_LENGTH))

@@ -6,7 +6,7 @@ from typing import Annotated, Any
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints
 
 from app.core.changes import RESOURCES, event_types
-from app.core.schemas import Input, ListQuery, Page, ShownOnce, Text, not_null
+from app.core.schemas import Input, ListQuery, Page, ShownOnce, Text, not_null, shown_once
 from app.webhooks.urls import syntax_error
 
 
@@ -68,7 +68,7 @@ EventPatterns = Annotated[
     ),
     AfterValidator(_unique),
 ]
-Description = Text(500)
+Description = Annotated[str, Text(500)]
 
 
 class WebhookCreate(Input):
@@ -115,9 +115,11 @@ class WebhookRead(BaseModel):
 
 
 class WebhookWithSecret(WebhookRead):
-    secret: ShownOnce(
-        "Signs every message (Standard Webhooks, `whsec_` + base64). Shown only when the "
-        "endpoint is created and when the secret is rotated."
+    secret: ShownOnce = Field(
+        description=shown_once(
+            "Signs every message (Standard Webhooks, `whsec_` + base64). Shown only when the "
+            "endpoint is created and when the secret is rotated."
+        )
     )
 
 

@@ -38,7 +38,18 @@ from types import TracebackType
 from typing import Any
 
 import httpx
-from sqlalchemy import Select, bindparam, delete, exists, func, or_, select, text, update
+from sqlalchemy import (
+    BindParameter,
+    Select,
+    bindparam,
+    delete,
+    exists,
+    func,
+    or_,
+    select,
+    text,
+    update,
+)
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from app.core import metrics
@@ -52,7 +63,12 @@ from app.core.types import utcnow
 from app.events import service as events
 from app.idempotency import service as idempotency
 from app.webhooks import policy, signing, urls
-from app.webhooks.models import WebhookAttempt, WebhookDelivery, WebhookEndpoint
+from app.webhooks.models import (
+    MAX_ERROR_LENGTH,
+    WebhookAttempt,
+    WebhookDelivery,
+    WebhookEndpoint,
+)
 from app.webhooks.schemas import DeliveryStatus
 
 log = get_logger("crm.webhooks")
@@ -62,7 +78,6 @@ HOUSEKEEPING_SECONDS = 300.0
 MAX_BACKOFF_SECONDS = 30.0
 # Enough of a response to keep the connection reusable; the rest is not waited for.
 MAX_RESPONSE_BYTES = 64 * 1024
-MAX_ERROR_LENGTH = WebhookAttempt.__table__.c.error.type.length
 
 _deliveries = WebhookDelivery.__table__
 _endpoints = WebhookEndpoint.__table__
@@ -76,7 +91,7 @@ def _due_statement() -> Select[Any]:
         earlier.seq < d.seq,
         earlier.status == DeliveryStatus.pending,
     )
-    now = bindparam("now")
+    now: BindParameter[datetime] = bindparam("now")
     return (
         select(
             d.id,
@@ -366,7 +381,8 @@ class Failures:
         return result
 
     def backoff(self) -> float:
-        doubled = self.base * 2 ** min(self.count - 1, 32)  # bounded: a long outage counts high
+        # Bounded: a long outage counts high.
+        doubled: float = self.base * 2 ** min(self.count - 1, 32)
         return min(doubled, max(MAX_BACKOFF_SECONDS, self.base))
 
     def stopped(self) -> None:

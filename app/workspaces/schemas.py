@@ -5,12 +5,23 @@ from typing import Annotated
 
 from pydantic import BaseModel, Field
 
-from app.core.schemas import DecimalNumber, Input, ListQuery, Page, ShownOnce, Text, not_null
+from app.core.schemas import (
+    DecimalNumber,
+    Input,
+    ListQuery,
+    Page,
+    ShownOnce,
+    Text,
+    not_null,
+    shown_once,
+)
 from app.core.security import Role
 
-GrossMargin = DecimalNumber(
-    5, 4, gt=0, le=1, description="A fraction: 0.35 is 35 %.", examples=["0.35"]
-)
+GrossMargin = Annotated[
+    Decimal,
+    DecimalNumber(5, 4, gt=0, le=1),
+    Field(description="A fraction: 0.35 is 35 %.", examples=["0.35"]),
+]
 InactivityDays = Annotated[
     int,
     Field(
@@ -42,7 +53,7 @@ class WorkspaceUpdate(Input):
     """Only the fields sent change. The base currency cannot change: amounts already
     converted into it would no longer add up with new ones."""
 
-    name: Text(200) | None = None
+    name: Annotated[str, Text(200)] | None = None
     inactivity_days: InactivityDays | None = None
     default_gross_margin: GrossMargin | None = None
 
@@ -50,7 +61,9 @@ class WorkspaceUpdate(Input):
 
 
 class ApiKeyCreate(Input):
-    name: Text(200) = Field(examples=["ERP sync"], description="What the key is for.")
+    name: Annotated[str, Text(200)] = Field(
+        examples=["ERP sync"], description="What the key is for."
+    )
     role: Role
 
 
@@ -64,7 +77,9 @@ class ApiKeyRead(BaseModel):
 
 
 class ApiKeyCreated(ApiKeyRead):
-    key: ShownOnce("The secret key. It is shown only in this response.")
+    key: ShownOnce = Field(
+        description=shown_once("The secret key. It is shown only in this response.")
+    )
 
 
 class ApiKeyPage(Page[ApiKeyRead]):

@@ -96,7 +96,7 @@ def build_openapi(app: FastAPI) -> dict[str, Any]:
 
 
 def _declare_api_key_security(schema: dict[str, Any]) -> None:
-    # Routes authenticate inside their one service dependency (workspaces/auth.py) rather than
+    # Routes authenticate in the route class, before anything else (app/context.py), rather than
     # through a FastAPI security dependency, which would cost every request another step.
     schema.setdefault("components", {})["securitySchemes"] = {
         "ApiKey": {

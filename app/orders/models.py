@@ -65,6 +65,6 @@ class Order(WorkspaceScoped, Base):
     # A paid order's place among its contact's paid orders (by time, then id): the times of the
     # paid orders just before and after it, null at either end and on orders not paid. They let
     # the KPIs count a period's buyers and active customers with a range scan, no grouping by
-    # contact (see app/orders/chain.py, app/kpis/sales.py). Internal: the API never shows them.
+    # contact (see app/orders/chain.py, app/orders/figures.py). Internal: the API never shows them.
     previous_paid_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     next_paid_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

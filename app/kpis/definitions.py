@@ -7,10 +7,12 @@ the reason it has none) with the parts it was computed from.
 
 from dataclasses import dataclass
 from decimal import Decimal
+from fractions import Fraction
 from typing import Any
 
 from app.core.windows import Window
 from app.kpis.measures import (
+    DAY_SECONDS,
     HUNDREDTH,
     RATE,
     Value,
@@ -116,15 +118,17 @@ def retention(x: dict[str, Any], c: Context) -> dict[str, Any]:
 
 def clv(x: dict[str, Any], c: Context) -> dict[str, Any]:
     margin = c.gross_margin if c.gross_margin is not None else Decimal(1)
+    # Exact parts (fractions), each shown rounded once; the value is computed from the exact
+    # parts, never from rounded ones.
     per_buyer = exact_ratio(x["revenue"], x["buyers"])
     churn_rate = exact_ratio(sum(_churned(x)), x["at_start"])
-    lifespan = Decimal(c.window.seconds) / 86400 / churn_rate if churn_rate else None
+    lifespan = exact_ratio(c.window.seconds, DAY_SECONDS * churn_rate) if churn_rate else None
     if per_buyer is None:
         value = Value(None, NO_BUYERS)
     elif churn_rate is None or not churn_rate:
         value = Value(None, NO_BASE if churn_rate is None else NO_CHURN)
     else:
-        value = Value(money(per_buyer * margin / churn_rate, c.currency))
+        value = Value(money(per_buyer * Fraction(margin) / churn_rate, c.currency))
     historic = money_per(x["revenue_to_date"], x["customers_to_date"], c.currency, NO_HISTORY)
     return value.measure(
         average_order_value=money_per(x["revenue"], x["orders"], c.currency, NO_ORDERS).value,
@@ -137,7 +141,7 @@ def clv(x: dict[str, Any], c: Context) -> dict[str, Any]:
     )
 
 
-def _round(number: Decimal | None, places: Decimal) -> Decimal | None:
+def _round(number: Fraction | None, places: Decimal) -> Decimal | None:
     return None if number is None else round_to(number, places)
 
 

@@ -1,19 +1,23 @@
 """How KPI numbers are rounded, and what a KPI with a zero denominator says instead.
 
-Sums and counts come exact from SQL; the one division of each KPI is done here in Decimal
-arithmetic, then rounded once, halves away from zero: money to the base currency's minor unit,
-rates to 4 decimals ("0.1250"), scores in points and durations in days to 2 decimals.
+Sums and counts come exact from SQL; every division of a KPI (CLV has three) is exact here, in
+rational arithmetic (`Fraction`), and the result is rounded once, halves away from zero: money
+to the base currency's minor unit, rates to 4 decimals ("0.1250"), scores in points and
+durations in days to 2 decimals. Decimal division would round each quotient to 28 digits first,
+and a result that should end in 5 would then round the wrong way (625.625 days as 625.62).
 """
 
 from dataclasses import dataclass
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import Decimal
+from fractions import Fraction
+from math import floor
 from typing import Any
 
-from app.core.currency import quantize
+from app.core.currency import minor_units, quantize
 
 RATE = Decimal("0.0001")
 HUNDREDTH = Decimal("0.01")
-DAY_SECONDS = Decimal(86400)
+DAY_SECONDS = Fraction(86400)
 
 
 @dataclass(frozen=True, slots=True)
@@ -30,11 +34,15 @@ class Value:
         return {"value": self.value, "reason": self.reason}
 
 
-def exact_ratio(numerator: Any, denominator: Any) -> Decimal | None:
-    """numerator / denominator, unrounded; None for a zero denominator."""
+def exact_ratio(numerator: Any, denominator: Any) -> Fraction | None:
+    """numerator / denominator, exact; None for a zero denominator."""
     if not denominator:
         return None
-    return Decimal(numerator) / Decimal(denominator)
+    return _exact(numerator) / _exact(denominator)
+
+
+def _exact(number: Any) -> Fraction:
+    return number if isinstance(number, Fraction) else Fraction(Decimal(number))
 
 
 def rate(numerator: Any, denominator: Any, reason: str) -> Value:
@@ -46,7 +54,7 @@ def rate(numerator: Any, denominator: Any, reason: str) -> Value:
 def money_per(amount: Any, count: Any, currency: str, reason: str) -> Value:
     """An amount per unit, to the currency's minor unit."""
     exact = exact_ratio(amount, count)
-    return Value(None, reason) if exact is None else Value(quantize(exact, currency))
+    return Value(None, reason) if exact is None else Value(money(exact, currency))
 
 
 def days(seconds: Any, count: Any, reason: str) -> Value:
@@ -55,9 +63,14 @@ def days(seconds: Any, count: Any, reason: str) -> Value:
     return Value(None, reason) if exact is None else Value(round_to(exact / DAY_SECONDS, HUNDREDTH))
 
 
-def round_to(number: Decimal, places: Decimal) -> Decimal:
-    return number.quantize(places, rounding=ROUND_HALF_UP)
+def round_to(number: Any, places: Decimal) -> Decimal:
+    """The exact number to `places` (a power of ten), halves away from zero: the one rounding."""
+    steps = _exact(number) / _exact(places)
+    whole = floor(abs(steps) + Fraction(1, 2))
+    return (Decimal(whole if steps >= 0 else -whole) * places).quantize(places)
 
 
 def money(amount: Any, currency: str) -> Decimal:
+    if isinstance(amount, Fraction):
+        return round_to(amount, Decimal(1).scaleb(-minor_units(currency)))
     return quantize(Decimal(amount), currency)

@@ -131,3 +131,24 @@ async def test_who_may_see_and_change_costs(tenant: Tenant):
         assert (await client.get(CAMPAIGNS)).status_code == 200
         assert (await client.get(SPEND)).status_code == read_spend
         assert (await client.post(SPEND, json=spend)).status_code == write_spend
+
+
+async def test_money_is_converted_once_when_it_really_changes(api: httpx.AsyncClient):
+    """Closing a campaign, or sending its cost again, does not convert it again at a rate that
+    was corrected since; changing the cost does."""
+    await create_rate(api, "USD", "0.879016", "2026-03-01")
+    campaign = await create_campaign(
+        api, cost="5000.00", currency="USD", started_at="2026-03-02T10:00:00Z"
+    )
+    spend = await create_spend(api, amount="100.00", currency="USD", incurred_on="2026-03-03")
+    assert campaign["cost_base"] == "4395.08"
+    rates = (await api.get("/api/v1/exchange-rates")).json()["data"]
+    patched = await api.patch(f"/api/v1/exchange-rates/{rates[0]['id']}", json={"rate": "0.966918"})
+    assert patched.status_code == 200
+    path = f"/api/v1/campaigns/{campaign['id']}"
+    closed = await api.patch(path, json={"ended_at": "2026-03-31T00:00:00Z", "cost": "5000.00"})
+    assert closed.json()["cost_base"] == "4395.08"
+    same = await api.patch(f"/api/v1/spend/{spend['id']}", json={"amount": "100.00"})
+    assert same.json()["amount_base"] == "87.90"
+    repriced = await api.patch(path, json={"cost": "6000.00"})
+    assert repriced.json()["cost_base"] == "5801.51"

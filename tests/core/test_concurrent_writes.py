@@ -109,3 +109,25 @@ async def test_overlapping_contact_batches_never_fail(tenant: Tenant):
     assert [a.status_code for a in answers] == [200] * 4, [a.text[:300] for a in answers]
     created = sum(a.json()["created"] for a in answers)
     assert created == 2000  # every key once, whichever batch came first
+
+
+async def test_after_concurrent_writers_clv_history_equals_a_recount(tenant: Tenant):
+    contacts = [(await create_contact(tenant.api))["id"] for _ in range(4)]
+    answers = await asyncio.gather(
+        *(
+            tenant.api.post(
+                "/api/v1/orders",
+                json={"contact_id": contacts[i % 4], "status": "paid", "total": f"{i + 1}.00"},
+            )
+            for i in range(WRITERS)
+        )
+    )
+    assert {a.status_code for a in answers} == {201}
+    clv = await tenant.api.get(
+        "/api/v1/kpis/clv",
+        params={"from": "2000-01-01T00:00:00Z", "to": "2100-01-01T00:00:00Z"},
+    )
+    assert clv.status_code == 200, clv.text
+    revenue = sum(Decimal(f"{i + 1}.00") for i in range(WRITERS))
+    historic = clv.json()["parts"]["historic_revenue_per_customer"]["value"]
+    assert Decimal(historic) == (revenue / len(contacts)).quantize(Decimal("0.01"))

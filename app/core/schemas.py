@@ -5,8 +5,9 @@ import re
 import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import KW_ONLY, dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta, timezone, tzinfo
 from typing import Annotated, Any, Generic, Literal, TypeVar
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import orjson
 from annotated_types import GroupedMetadata
@@ -296,6 +297,40 @@ def merge_custom_fields(current: dict[str, Any], patch: dict[str, Any]) -> dict[
         return _custom_fields(merged)
     except ValueError as exc:
         raise RuleViolation(str(exc), errors=[field_error("/custom_fields", str(exc))]) from exc
+
+
+_OFFSET = re.compile(r"^([+-])(\d{2}):(\d{2})$")
+
+
+def zone_of(name: str) -> tzinfo:
+    """The time zone an IANA name (`Europe/Paris`) or a fixed offset (`+01:00`) names."""
+    offset = _OFFSET.match(name)
+    if offset is None:
+        return ZoneInfo(name)
+    sign, hours, minutes = offset.groups()
+    delta = timedelta(hours=int(hours), minutes=int(minutes))
+    return timezone(-delta if sign == "-" else delta)
+
+
+def _known_zone(name: str) -> str:
+    try:
+        zone_of(name)
+    except (ZoneInfoNotFoundError, ValueError) as exc:
+        raise ValueError(
+            "must be an IANA time zone name (Europe/Paris) or an offset (+01:00)"
+        ) from exc
+    return name
+
+
+TimeZoneName = Annotated[
+    str,
+    Text(64, pattern=r"^[A-Za-z0-9_+\-/:]+$"),
+    AfterValidator(_known_zone),
+    Field(
+        examples=["Europe/Paris", "+05:30"],
+        description="An IANA time zone name, or a fixed offset from UTC.",
+    ),
+]
 
 
 class _ShownOnce:

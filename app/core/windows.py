@@ -1,12 +1,13 @@
 """The time windows a KPI is computed over: half-open [start, end) ranges of UTC instants.
 
-A request's window is [from, to); with an `interval`, each calendar period (UTC, weeks from
-Monday) that overlaps it adds a window of its own, cut to [from, to) at the edges. The previous
+A request's window is [from, to); with an `interval`, each calendar period (in the request's
+time zone, weeks from Monday) that overlaps it adds a window of its own, cut to [from, to) at
+the edges. The previous
 window, for comparisons, is as long as the request's and ends where it starts.
 """
 
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta, tzinfo
 
 from app.core.errors import RuleViolation
 from app.core.periods import Interval, periods
@@ -45,9 +46,15 @@ def window(start: datetime, end: datetime) -> Window:
     return Window(start, end)
 
 
-def split(whole: Window, interval: Interval, limit: int = MAX_PERIODS) -> list[Window]:
-    """The calendar periods of the window, each cut to it; 422 past `limit` of them."""
-    first, after = whole.start.date(), _day_on_or_after(whole.end)
+def split(
+    whole: Window, interval: Interval, limit: int = MAX_PERIODS, zone: tzinfo = UTC
+) -> list[Window]:
+    """The calendar periods of the window in the time zone `zone` (a Paris month runs from a
+    Paris midnight to the next month's, whatever daylight saving does between), each cut to
+    the window; 422 past `limit` of them."""
+    local_start = whole.start.astimezone(zone)
+    first = local_start.date()
+    after = _day_on_or_after(whole.end.astimezone(zone), zone)
     bounds = list(periods(first, after, interval))
     if len(bounds) > limit:
         raise invalid(
@@ -55,7 +62,7 @@ def split(whole: Window, interval: Interval, limit: int = MAX_PERIODS) -> list[W
             f"The window holds more than {limit} periods for this KPI; take a longer one.",
         )
     return [
-        Window(max(whole.start, _midnight(begin)), min(whole.end, _midnight(end)))
+        Window(max(whole.start, _midnight(begin, zone)), min(whole.end, _midnight(end, zone)))
         for begin, end in bounds
     ]
 
@@ -64,10 +71,11 @@ def invalid(parameter: str, detail: str) -> RuleViolation:
     return RuleViolation(detail, errors=[{"parameter": parameter, "detail": detail}])
 
 
-def _midnight(day: date) -> datetime:
-    return datetime.combine(day, time(), tzinfo=UTC)
+def _midnight(day: date, zone: tzinfo = UTC) -> datetime:
+    """The first instant of the day in the zone, in UTC."""
+    return datetime.combine(day, time(), tzinfo=zone).astimezone(UTC)
 
 
-def _day_on_or_after(moment: datetime) -> date:
-    day = moment.date()
-    return day if moment == _midnight(day) else day + DAY
+def _day_on_or_after(moment: datetime, zone: tzinfo = UTC) -> date:
+    day = moment.astimezone(zone).date()
+    return day if moment == _midnight(day, zone) else day + DAY

@@ -10,7 +10,7 @@ from pydantic import BaseModel, Field, create_model, field_validator
 
 from app.contacts.schemas import Source
 from app.core.periods import Interval
-from app.core.schemas import Query, Tag, Timestamp
+from app.core.schemas import Query, Tag, Timestamp, TimeZoneName
 from app.workspaces.schemas import GrossMargin
 
 FIRST_YEAR, LAST_YEAR = 1900, 2199
@@ -30,9 +30,9 @@ class PeriodQuery(Query):
     @field_validator("from_", "to")
     @classmethod
     def _in_range(cls, value: datetime) -> datetime:
-        if not FIRST_YEAR <= value.year <= LAST_YEAR:
+        if not FIRST_YEAR <= value.astimezone(UTC).year <= LAST_YEAR:
             raise ValueError(f"must be in the years {FIRST_YEAR} to {LAST_YEAR}")
-        return value.astimezone(UTC)
+        return value
 
     @property
     def segmented(self) -> bool:
@@ -41,7 +41,12 @@ class PeriodQuery(Query):
 
 class KpiQuery(PeriodQuery):
     interval: Interval | None = Field(
-        None, description="Also compute the KPI per calendar period (UTC) of [from, to)."
+        None, description="Also compute the KPI per calendar period of [from, to), in `tz`."
+    )
+    tz: TimeZoneName | None = Field(
+        None,
+        description="The time zone of the periods' calendar: an IANA name (`Europe/Paris`) or "
+        "an offset (`+01:00`). Default: the workspace's `time_zone`, else UTC.",
     )
 
 
@@ -148,6 +153,10 @@ class _Period(BaseModel):
 class _Report(_Period):
     kpi: str
     interval: Interval | None
+    tz: str = Field(
+        description="The time zone the series' periods follow: the request's `tz`, else the "
+        "workspace's `time_zone`, else `UTC`."
+    )
     currency: str = Field(description="The base currency every amount is in.")
     segment: Segment
 

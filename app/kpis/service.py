@@ -5,6 +5,7 @@ import asyncio
 import uuid
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
+from datetime import tzinfo
 from decimal import Decimal
 from typing import Any
 
@@ -12,6 +13,7 @@ from app.campaigns.service import CampaignService
 from app.contacts.schemas import ContactFilters
 from app.contacts.service import ContactService
 from app.core.aggregates import Segment, segment_params, segment_shape, window_params
+from app.core.schemas import zone_of
 from app.core.scope import Scope
 from app.core.windows import MAX_CUSTOMER_PERIODS, MAX_PERIODS, Window, split, window
 from app.feedback.service import FeedbackService
@@ -66,9 +68,10 @@ class KpiService:
         kpi = KPIS[name]
         whole = window(q.from_, q.to)
         limit = MAX_CUSTOMER_PERIODS if "base" in kpi.needs else MAX_PERIODS
-        windows = [whole, *(split(whole, q.interval, limit) if q.interval else [])]
-        needs = kpi.needs | ({"campaigns"} if getattr(q, "by_campaign", False) else set())
         settings = await self.workspace.get()
+        tz, zone = time_zone(q, settings)
+        windows = [whole, *(split(whole, q.interval, limit, zone) if q.interval else [])]
+        needs = kpi.needs | ({"campaigns"} if getattr(q, "by_campaign", False) else set())
         figures = await self.figures(needs, windows, q, settings["inactivity_days"])
         results = [
             {**period(w), **kpi.define(x, self.context(w, q, settings))}
@@ -77,6 +80,7 @@ class KpiService:
         return {
             "kpi": name,
             "interval": q.interval,
+            "tz": tz,
             **self.about(q),
             **results[0],
             "series": results[1:] if q.interval else None,
@@ -199,6 +203,14 @@ def _to_date(
             Decimal(0),
         )
         figures.update(revenue_to_date=before_last - after, customers_to_date=count)
+
+
+def time_zone(q: KpiQuery, settings: dict[str, Any]) -> tuple[str, tzinfo]:
+    """The time zone of the series' calendar, and its name: the request's `tz` (an IANA name
+    or an offset such as the one `from` was sent with), else the workspace's `time_zone`,
+    else UTC."""
+    name = q.tz or settings.get("time_zone") or "UTC"
+    return name, zone_of(name)
 
 
 def period(w: Window) -> dict[str, Any]:

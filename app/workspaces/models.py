@@ -23,6 +23,8 @@ class Workspace(Base):
     # the gross margin CLV applies when a request names none (null: revenue, not profit).
     inactivity_days: Mapped[int] = mapped_column(Integer, default=180, server_default=text("180"))
     default_gross_margin: Mapped[Decimal | None] = mapped_column(Exact(scale=4, precision=5))
+    # The time zone of the KPIs' calendar periods when a request names none (null: UTC).
+    time_zone: Mapped[str | None] = mapped_column(String(64))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
 

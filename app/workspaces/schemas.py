@@ -12,6 +12,7 @@ from app.core.schemas import (
     Page,
     ShownOnce,
     Text,
+    TimeZoneName,
     not_null,
     shown_once,
 )
@@ -45,6 +46,10 @@ class WorkspaceRead(BaseModel):
         description="The gross margin CLV applies when a request names none; null: CLV is "
         "on revenue."
     )
+    time_zone: str | None = Field(
+        description="The time zone of KPI series' calendar periods when a request names none "
+        "(an IANA name or an offset); null: UTC."
+    )
     created_at: datetime
     updated_at: datetime
 
@@ -56,6 +61,7 @@ class WorkspaceUpdate(Input):
     name: Annotated[str, Text(200)] | None = None
     inactivity_days: InactivityDays | None = None
     default_gross_margin: GrossMargin | None = None
+    time_zone: TimeZoneName | None = None
 
     _not_null = not_null("name", "inactivity_days")
 

@@ -20,6 +20,7 @@ from app.core.problems import UnexpectedErrors, install_problem_handlers
 from app.core.telemetry import RequestTelemetry
 from app.webhooks.outbox import backlog_gauges
 from app.webhooks.worker import Worker
+from app.workspaces import revocations
 from app.workspaces.auth import KeyCache
 
 DESCRIPTION = """\
@@ -66,6 +67,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             tasks.append(asyncio.create_task(Worker(app.state.db, settings).run_forever(stop)))
         if metrics.multiprocess():
             tasks.append(asyncio.create_task(metrics.refresh_pool_forever(app.state.db, stop)))
+        if app.state.db.dialect == "postgresql":
+            revoked = revocations.listen(settings.database_url, app.state.key_cache, stop)
+            tasks.append(asyncio.create_task(revoked))
         # Everything built so far lives as long as the process: keep the cyclic garbage
         # collector from scanning it again and again (long pauses in the p99 otherwise).
         gc.freeze()

@@ -3,8 +3,8 @@
 The request context (app/context.py) authenticates every /api/v1 request with `authenticate`
 before anything else. A verified key is remembered for `CRM_AUTH_CACHE_SECONDS`, so that hot
 reads do not pay a second query for authentication. Revoking a key forgets it at once in the
-process that revoked it, once the revocation has committed; other processes stop accepting it
-when their entry expires.
+process that revoked it, once the revocation has committed, and on PostgreSQL in every other
+process as soon as it learns of it (revocations.py); without that, when their entry expires.
 """
 
 import time
@@ -44,6 +44,9 @@ class KeyCache:
         if len(self._entries) >= self.max_entries:
             self._entries.clear()
         self._entries[key] = (time.monotonic() + self.ttl, principal)
+
+    def clear(self) -> None:
+        self._entries.clear()
 
     def forget(self, key_id: uuid.UUID) -> None:
         for key, (_, principal) in list(self._entries.items()):

@@ -13,6 +13,7 @@ from app.core.security import Role, generate_key, hash_key, key_prefix
 from app.core.types import utcnow
 from app.workspaces.models import ApiKey, Workspace
 from app.workspaces.repository import ApiKeyRepository
+from app.workspaces.revocations import announce
 from app.workspaces.schemas import (
     API_KEY_FIELDS,
     WORKSPACE_FIELDS,
@@ -69,6 +70,7 @@ class WorkspaceService:
                 "This is the workspace's last admin key; create another admin key first."
             )
         await self.keys.save(record, {**record, "revoked_at": utcnow()})
+        await announce(self.scope.transaction, key_id)  # other processes, at commit
         self.scope.after_commit.append(lambda: forget(key_id))
 
 

@@ -4,12 +4,14 @@ from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import (
+    Boolean,
     ForeignKeyConstraint,
     Index,
     Integer,
     String,
     Text,
     UniqueConstraint,
+    false,
     text,
 )
 from sqlalchemy.orm import Mapped, mapped_column
@@ -92,6 +94,10 @@ class Contact(WorkspaceScoped, Base):
     orders_count: Mapped[int] = mapped_column(Integer, default=0, server_default=text("0"))
     lifetime_revenue: Mapped[Decimal] = mapped_column(
         Money(), default=Decimal(0), server_default=text("0")
+    )
+    # `created_at` came with an import (the contact's creation in the system it comes from).
+    created_at_supplied: Mapped[bool] = mapped_column(
+        Boolean, default=False, server_default=false()
     )
 
     @staticmethod

@@ -12,6 +12,7 @@ from app.core.schemas import (
     DecimalNumber,
     Input,
     Page,
+    PastTimestamp,
     RecordListQuery,
     Tag,
     Tags,
@@ -38,6 +39,16 @@ Count = Annotated[int, Field(ge=0, le=2**31 - 1)]
 Revenue = Annotated[Decimal, DecimalNumber(15, 4, ge=0), Field(description="In the base currency.")]
 
 
+Supplied = Annotated[
+    PastTimestamp,
+    Field(
+        description="When the contact came to be in the system it is imported from: its "
+        "`created_at` here (leads created, conversion), marked `created_at_supplied`. Default: "
+        "now."
+    ),
+]
+
+
 class ContactCreate(Input):
     first_name: Name | None = None
     last_name: Name | None = None
@@ -53,6 +64,7 @@ class ContactCreate(Input):
     acquisition_campaign_id: uuid.UUID | None = Field(
         None, description="The campaign that brought the contact (for CAC and marketing ROI)."
     )
+    created_at: Supplied | None = None
 
     model_config = ConfigDict(
         json_schema_extra={
@@ -99,6 +111,8 @@ class ContactBatchItem(ContactUpdate):
     """A record to create or update, found by its `external_id` (or `email` with
     `match=email`). Fields left out keep their value (or their default in a new record)."""
 
+    created_at: Supplied | None = None
+
 
 class ContactBatch(Input):
     items: list[ContactBatchItem] = Field(min_length=1, max_length=MAX_ITEMS)
@@ -136,6 +150,10 @@ class ContactRead(BaseModel):
         description="The sum of its paid orders in the workspace's base currency."
     )
     created_at: datetime
+    created_at_supplied: bool = Field(
+        description="`created_at` was supplied by an import, not the time of the record's "
+        "creation here."
+    )
     updated_at: datetime
     version: int = Field(description="Counts the record's changes; the ETag and If-Match value.")
 

@@ -178,7 +178,12 @@ class ContactService:
 
 def apply(record: Row, changes: dict[str, Any]) -> Row:
     """A contact after a write's fields: custom fields merge (null removes a key), the search
-    text follows the names, and a contact keeps at least one identifying field."""
+    text follows the names, and a contact keeps at least one identifying field. A supplied
+    `created_at` (an import's) replaces the creation time and is marked as supplied."""
+    if changes.get("created_at") is None:
+        changes = {k: v for k, v in changes.items() if k != "created_at"}
+    else:
+        changes = {**changes, "created_at_supplied": True}
     if "custom_fields" in changes:
         merged = merge_custom_fields(record["custom_fields"] or {}, changes["custom_fields"])
         changes = {**changes, "custom_fields": merged}

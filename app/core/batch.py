@@ -113,7 +113,7 @@ async def _write(
             continue
         versions[k] = versions.get(k, 0) + 1 if k in original else 1
         rows.append({**state[k], "version": versions[k], "updated_at": now})
-    fixed = {"id", "workspace_id", "created_at"}
+    fixed = {"id", "workspace_id"}  # created_at too may come with an import
     try:
         written = await upsert_rows(
             repository.session,

@@ -184,6 +184,16 @@ _ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}[T ]")
 Timestamp = Annotated[AwareDatetime, BeforeValidator(_iso_8601), AfterValidator(_utc_in_range)]
 
 
+def _in_the_past(value: datetime) -> datetime:
+    if value > datetime.now(UTC):
+        raise ValueError("must not be in the future")
+    return value.astimezone(UTC)
+
+
+# A time brought from another system (an import's history): not in the future, kept in UTC.
+PastTimestamp = Annotated[Timestamp, AfterValidator(_in_the_past)]
+
+
 @dataclass(frozen=True, slots=True, init=False)
 class DecimalNumber(GroupedMetadata):
     """A decimal of at most `max_digits` digits, `decimal_places` of them after the point, sent

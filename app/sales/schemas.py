@@ -8,7 +8,16 @@ from pydantic import BaseModel, Field, field_validator
 
 from app.core.currency import Amount, CurrencyCode
 from app.core.periods import Interval
-from app.core.schemas import Input, ListQuery, Page, RecordListQuery, Text, Timestamp, not_null
+from app.core.schemas import (
+    Input,
+    ListQuery,
+    Page,
+    PastTimestamp,
+    RecordListQuery,
+    Text,
+    Timestamp,
+    not_null,
+)
 
 
 class StageKind(StrEnum):
@@ -123,6 +132,15 @@ Owner = Annotated[str, Text(64)]
 ExternalId = Annotated[str, Text(128)]
 
 
+ClosedAt = Annotated[
+    PastTimestamp,
+    Field(
+        description="When a won or lost deal closed, for history brought from another "
+        "system (default: when it entered its won or lost stage). Only for closed deals."
+    ),
+]
+
+
 class DealCreate(Input):
     name: Annotated[str, Text(200)]
     pipeline_id: uuid.UUID | None = Field(
@@ -138,6 +156,7 @@ class DealCreate(Input):
     lost_reason: Annotated[str, Text(2000)] | None = None
     source: Annotated[str, Text(64)] | None = None
     external_id: ExternalId | None = Field(None, description="Unique per workspace when set.")
+    closed_at: ClosedAt | None = None
 
 
 class DealUpdate(Input):
@@ -155,8 +174,9 @@ class DealUpdate(Input):
     lost_reason: Annotated[str, Text(2000)] | None = None
     source: Annotated[str, Text(64)] | None = None
     external_id: ExternalId | None = None
+    closed_at: ClosedAt | None = None
 
-    _not_null = not_null("name", "stage_id", "amount", "currency")
+    _not_null = not_null("name", "stage_id", "amount", "currency", "closed_at")
 
 
 class DealRead(BaseModel):

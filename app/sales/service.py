@@ -83,6 +83,7 @@ class DealService:
 
     async def create(self, data: DealCreate) -> dict[str, Any]:
         values = data.model_dump()
+        supplied_close = values.pop("closed_at")
         stage = await self._entry_stage(data)
         values["currency"] = values["currency"] or self.scope.principal.currency
         await self._check_links(values)
@@ -94,7 +95,7 @@ class DealService:
                 "pipeline_id": stage["pipeline_id"],
                 "stage_id": stage["id"],
                 "status": stage["kind"],
-                "closed_at": now if stage["kind"] != StageKind.open else None,
+                "closed_at": _closed_at(stage["kind"], supplied_close, now),
                 "stage_entered_at": now,
                 "amount_base": await self._to_base(values),
             }
@@ -121,6 +122,8 @@ class DealService:
                 detail = "The stage belongs to another pipeline; a deal moves within its own."
                 raise RuleViolation(detail, errors=[field_error("/stage_id", detail)])
             after.update(_entering(stage, deal["status"]))
+        if "closed_at" in changes:
+            after["closed_at"] = _closed_at(after["status"], changes["closed_at"], utcnow())
         saved = await self.deals.save(deal, after)
         if moved:
             await self._record(saved, deal["stage_id"])
@@ -221,6 +224,17 @@ def _check_amount(values: dict[str, Any]) -> None:
     if amount is not None and currency and too_precise(amount, currency):
         detail = f"{currency} amounts have at most as many decimals as its minor unit."
         raise RuleViolation(detail, errors=[field_error("/amount", detail)])
+
+
+def _closed_at(status: StageKind, supplied: datetime | None, now: datetime) -> datetime | None:
+    """When a deal closed: the supplied time (an import's) for a won or lost deal, else now;
+    an open deal has none, and a supplied one is a 422."""
+    if status == StageKind.open:
+        if supplied is not None:
+            detail = "Only a won or lost deal has a `closed_at`."
+            raise RuleViolation(detail, errors=[field_error("/closed_at", detail)])
+        return None
+    return supplied or now
 
 
 def _entering(stage: Row, previous: StageKind) -> dict[str, Any]:

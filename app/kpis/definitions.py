@@ -44,6 +44,27 @@ UNATTRIBUTED = (
 )
 
 
+# Each KPI's formula in words and symbols, as its answer states it (`definition`); its section
+# of docs/kpis.md has the details.
+FORMULAS = {
+    "average_order_value": "revenue / paid orders (paid orders placed in the period)",
+    "repeat_purchase_rate": "buyers with 2 or more paid orders / buyers (in the period)",
+    "cac": "(marketing spend + sales spend + campaign costs) / new customers",
+    "conversion": "leads created in the period that became customers before `to` / leads created",
+    "churn": "customers at the start that churned (marked churned, or no paid order in "
+    "`inactivity_days`) / customers active at the start",
+    "retention": "(customers active at the end - new customers) / customers active at the start",
+    "clv": "(revenue / buyers) x gross_margin / churn rate; lifespan_days = period days / churn "
+    "rate",
+    "mroi": "(revenue of the campaigns' contacts - campaign costs) / campaign costs",
+    "csat": "CSAT scores of 4 or 5 / CSAT scores",
+    "nps": "100 x (promoters (9-10) - detractors (0-6)) / NPS responses",
+    "complaints": "complaints received in the period",
+    "first_response_time": "sum of (first response - received) / feedback responded to, in days",
+    "resolution_time": "sum of (resolved - received) / feedback resolved, in days",
+}
+
+
 @dataclass(frozen=True, slots=True)
 class Context:
     currency: str

@@ -150,8 +150,23 @@ class _Period(BaseModel):
     reason: str | None = Field(description="Why `value` is null (a zero denominator).")
 
 
+class KpiInputs(BaseModel):
+    """Every setting the KPI's value depends on, as used for this answer."""
+
+    inactivity_days: int = Field(
+        description="A customer without a paid order for this many days has churned."
+    )
+    gross_margin: Decimal | None = Field(
+        description="The margin CLV applies (the request's, else the workspace's); null: 1."
+    )
+    tz: str = Field(description="The time zone of the series' calendar.")
+
+
 class _Report(_Period):
     kpi: str
+    definition: str = Field(description="The formula, in words and symbols.")
+    docs: str = Field(description="Its section of docs/kpis.md: edge cases, a worked example.")
+    inputs: KpiInputs
     interval: Interval | None
     tz: str = Field(
         description="The time zone the series' periods follow: the request's `tz`, else the "
@@ -178,6 +193,9 @@ def report(name: str, value: Any, parts: Any, description: str) -> Any:
 class Headline(BaseModel):
     value: Decimal | int | None = Field(description="A decimal string, or a count.")
     reason: str | None
+    parts: dict[str, Any] | None = Field(
+        None, description="What the value is computed from, as the KPI's own answer gives it."
+    )
 
 
 class Comparison(Headline):
@@ -213,4 +231,5 @@ class Summary(BaseModel):
     previous_to: datetime
     currency: str = Field(description="The base currency every amount is in.")
     segment: Segment
+    inputs: KpiInputs
     kpis: Headlines

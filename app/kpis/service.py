@@ -77,10 +77,18 @@ class KpiService:
             {**period(w), **kpi.define(x, self.context(w, q, settings))}
             for w, x in zip(windows, figures, strict=True)
         ]
+        context = self.context(whole, q, settings)
         return {
             "kpi": name,
+            "definition": d.FORMULAS[name],
+            "docs": f"docs/kpis.md#{name.replace('_', '-')}",
             "interval": q.interval,
             "tz": tz,
+            "inputs": {
+                "inactivity_days": context.inactivity_days,
+                "gross_margin": context.gross_margin,
+                "tz": tz,
+            },
             **self.about(q),
             **results[0],
             "series": results[1:] if q.interval else None,

@@ -26,6 +26,11 @@ async def summary(service: KpiService, q: SummaryQuery) -> dict[str, Any]:
         "previous_from": previous.start,
         "previous_to": previous.end,
         **service.about(q),
+        "inputs": {
+            "inactivity_days": settings["inactivity_days"],
+            "gross_margin": service.context(current, q, settings).gross_margin,
+            "tz": "UTC",
+        },
         "kpis": {name: {**now[name], "previous": before[name]} for name in HEADLINES},
     }
 
@@ -59,7 +64,7 @@ def headlines(x: dict[str, Any], c: d.Context) -> dict[str, dict[str, Any]]:
 
 
 def _head(measure: dict[str, Any]) -> dict[str, Any]:
-    return {"value": measure["value"], "reason": measure["reason"]}
+    return {"value": measure["value"], "reason": measure["reason"], "parts": measure["parts"]}
 
 
 def _value(value: Any) -> dict[str, Any]:

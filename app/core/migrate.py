@@ -85,7 +85,12 @@ async def lock(database_url: str) -> AsyncIterator[None]:
             os.close(fd)
         return
     # Autocommit: the connection holds the session lock without sitting idle in a transaction.
-    engine = create_async_engine(url, poolclass=NullPool, isolation_level="AUTOCOMMIT")
+    engine = create_async_engine(
+        url,
+        poolclass=NullPool,
+        isolation_level="AUTOCOMMIT",
+        connect_args={"server_settings": {"application_name": "crm migration lock"}},
+    )
     try:
         async with engine.connect() as connection:
             key = {"key": ADVISORY_LOCK_KEY}

@@ -1,6 +1,13 @@
 # The CRM API on PostgreSQL, as a non-root user.
-#   docker build -t crm .
-#   docker run -p 8000:8000 -e CRM_DATABASE_URL=postgresql+asyncpg://crm:secret@db:5432/crm crm
+#   docker build -t crm-api .
+# Migrations run as a job of their own, once per release, before the API containers start (on
+# an empty database it also creates the `default` workspace and prints its admin key):
+#   docker run --rm -e CRM_DATABASE_URL=postgresql+asyncpg://crm:secret@db:5432/crm crm-api crm migrate
+# then any number of API containers, which do not migrate:
+#   docker run -p 8000:8000 -e CRM_DATABASE_URL=postgresql+asyncpg://crm:secret@db:5432/crm crm-api
+# (`crm migrate --check` exits 1 while the database is not at this image's migrations: a gate
+# for a deploy script. Without a migrate job, run the image with `crm serve` instead: it migrates
+# at start-up under a database lock, so replicas started at once wait for one another.)
 FROM python:3.11-slim
 
 ENV PYTHONDONTWRITEBYTECODE=1 \
@@ -24,5 +31,5 @@ ENV CRM_HOST=0.0.0.0 \
 EXPOSE 8000
 HEALTHCHECK --interval=30s --timeout=3s \
     CMD python -c "import urllib.request; urllib.request.urlopen('http://127.0.0.1:8000/readyz', timeout=2)"
-# Applies pending migrations, then serves; on an empty database it prints the first admin key.
-CMD ["crm", "serve"]
+# Serves without migrating: the migrate job above has applied the migrations.
+CMD ["crm", "serve", "--no-migrate"]

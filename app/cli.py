@@ -15,9 +15,10 @@ from pathlib import Path
 from typing import Any
 
 from pydantic import TypeAdapter, ValidationError
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.bootstrap import bootstrap, create_workspace
+from app.bootstrap import create_workspace, start
 from app.core import backup, migrate
 from app.core.config import Settings, get_settings
 from app.core.currency import CurrencyCode
@@ -45,17 +46,34 @@ def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="crm", description="Headless CRM API service.")
     commands = parser.add_subparsers(required=True, metavar="COMMAND")
 
-    serve = commands.add_parser("serve", help="apply migrations, then serve the API")
+    serve = commands.add_parser(
+        "serve",
+        help="apply migrations (and create the `default` workspace on an empty database), "
+        "then serve the API",
+    )
     serve.add_argument("--host", help="interface to bind (CRM_HOST, default 127.0.0.1)")
     serve.add_argument("--port", type=int, help="port (CRM_PORT, default 8000)")
     serve.add_argument("--workers", type=int, help="worker processes (CRM_WORKERS, default 1)")
+    serve.add_argument(
+        "--no-migrate",
+        action="store_true",
+        help="serve without migrating or creating the `default` workspace (a separate job "
+        "runs `crm migrate`)",
+    )
     serve.set_defaults(run=_serve)
 
-    up = commands.add_parser("migrate", help="apply migrations up to REVISION (default head)")
-    up.add_argument("revision", nargs="?", default="head")
-    up.set_defaults(
-        run=lambda settings, args: migrate.upgrade(settings.database_url, args.revision)
+    up = commands.add_parser(
+        "migrate",
+        help="apply migrations up to REVISION (default head) and, on an empty database, "
+        "create the `default` workspace",
     )
+    up.add_argument("revision", nargs="?", default="head")
+    up.add_argument(
+        "--check",
+        action="store_true",
+        help="change nothing; exit 0 if the database is at head, else 1 with a message",
+    )
+    up.set_defaults(run=_migrate)
 
     workspace = commands.add_parser("workspace", help="manage workspaces").add_subparsers(
         required=True, metavar="ACTION"
@@ -122,8 +140,8 @@ def _serve(settings: Settings, args: argparse.Namespace) -> None:
     import uvicorn
 
     setup_logging(settings)
-    migrate.upgrade(settings.database_url)
-    _print_new_key(_in_transaction(settings, lambda session: bootstrap(session, settings)))
+    if not args.no_migrate:
+        _print_new_key(start(settings))
     workers = args.workers or settings.workers
     with _metrics_directory(workers):
         uvicorn.run(
@@ -163,6 +181,22 @@ def _worker(settings: Settings, args: argparse.Namespace) -> None:
     asyncio.run(serve_worker(settings))
 
 
+def _migrate(settings: Settings, args: argparse.Namespace) -> None:
+    if args.check:
+        try:
+            status = migrate.status(settings.database_url)
+        except (OSError, SQLAlchemyError) as exc:
+            sys.exit(f"crm migrate --check: cannot read the database: {exc}")
+        if not status.at_head:
+            sys.exit(f"crm migrate --check: {status.describe()}")
+        print(status.describe())
+    elif args.revision == "head":
+        # As `crm serve` would have: a migrate job leaves the database ready to serve.
+        _print_new_key(start(settings))
+    else:
+        migrate.upgrade(settings.database_url, args.revision)
+
+
 def _print_new_key(key: str | None) -> None:
     if key:
         print(
@@ -174,11 +208,12 @@ def _print_new_key(key: str | None) -> None:
 
 
 def _demo(settings: Settings, args: argparse.Namespace) -> None:
-    migrate.upgrade(settings.database_url)
     workspace_id = args.workspace
     if workspace_id is None:
-        workspace_id, key = _in_transaction(settings, lambda s: _default_workspace(s, settings))
-        _print_new_key(key)
+        _print_new_key(start(settings))
+        workspace_id = _in_transaction(settings, _default_workspace)
+    else:
+        migrate.upgrade(settings.database_url)
     try:
         counts = asyncio.run(fill(settings, workspace_id, args.size, args.seed, utcnow()))
     except DemoError as exc:
@@ -187,14 +222,11 @@ def _demo(settings: Settings, args: argparse.Namespace) -> None:
     print(f"Filled workspace {workspace_id} with a demo shop: {written}.")
 
 
-async def _default_workspace(
-    session: AsyncSession, settings: Settings
-) -> tuple[uuid.UUID, str | None]:
-    key = await bootstrap(session, settings)
+async def _default_workspace(session: AsyncSession) -> uuid.UUID:
     workspace_id = await workspace_named(session, "default")
     if workspace_id is None:
         raise LookupError("no workspace is named `default`; pass --workspace ID")
-    return workspace_id, key
+    return workspace_id
 
 
 def _create_workspace(settings: Settings, args: argparse.Namespace) -> None:

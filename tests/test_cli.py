@@ -13,8 +13,13 @@ from pathlib import Path
 
 import httpx
 import pytest
+from sqlalchemy import Connection, inspect, text
 
-from tests.conftest import fresh_database
+from app.core import migrate
+from app.core.config import Settings
+from app.core.db import create_engine
+from app.core.security import key_prefix
+from tests.conftest import SETUP, fresh_database
 
 CRM = [str(Path(sys.executable).with_name("crm"))]
 KEY = re.compile(r"crm_[A-Za-z0-9]{8}_[A-Za-z0-9]{40}")
@@ -84,18 +89,21 @@ async def _serve_until_ready(database_url: str) -> tuple[asyncio.subprocess.Proc
     base_url = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 60
     async with httpx.AsyncClient(base_url=base_url) as http:
-        while time.monotonic() < deadline:
+        while time.monotonic() < deadline and process.returncode is None:
             try:
                 if (await http.get("/readyz")).status_code == 200:
                     return process, base_url
             except httpx.TransportError:
                 await asyncio.sleep(0.2)
-    process.kill()
-    pytest.fail("crm serve did not become ready")
+    if process.returncode is None:
+        process.kill()
+    output, _ = await process.communicate()
+    pytest.fail(f"crm serve did not become ready:\n{output.decode()}")
 
 
 async def _stop(process: asyncio.subprocess.Process) -> str:
-    process.send_signal(signal.SIGTERM)
+    if process.returncode is None:
+        process.send_signal(signal.SIGTERM)
     output, _ = await asyncio.wait_for(process.communicate(), timeout=30)
     return output.decode()
 
@@ -129,3 +137,126 @@ async def test_first_serve_migrates_creates_default_workspace_and_prints_its_key
         finally:
             second_output = await _stop(process)
         assert KEY.findall(second_output) == []
+
+
+async def _query(database_url: str, work):  # type: ignore[no-untyped-def]
+    engine = create_engine(Settings(database_url=database_url, _env_file=None))
+    try:
+        async with engine.connect() as conn:
+            await conn.execution_options(**SETUP)
+            return await conn.run_sync(work)
+    finally:
+        await engine.dispose()
+
+
+def _workspaces_and_keys(conn: Connection) -> tuple[list[str], list[tuple[str, str]]]:
+    names = conn.execute(text("SELECT name FROM workspaces")).scalars().all()
+    keys = conn.execute(text("SELECT prefix, role FROM api_keys")).all()
+    return list(names), [(prefix, role) for prefix, role in keys]
+
+
+def _tables(conn: Connection) -> set[str]:
+    return set(inspect(conn).get_table_names())
+
+
+def _set_unknown_revision(conn: Connection) -> None:
+    conn.execute(text("UPDATE alembic_version SET version_num = 'f00d'"))
+    conn.commit()
+
+
+def _sqlite_file_exists(url: str) -> bool:
+    return Path(url.split(":///", 1)[1]).exists()
+
+
+async def _start_at_once(url: str, command: str, count: int) -> list[str]:
+    """The output of `count` processes of `crm <command>` started at once on the database; each
+    must succeed (a `serve` must become ready, and is then stopped)."""
+    if command == "migrate":
+        env = {**os.environ, "CRM_DATABASE_URL": url}
+        processes = [
+            await asyncio.create_subprocess_exec(
+                *CRM, "migrate", env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE
+            )
+            for _ in range(count)
+        ]
+        results = [await asyncio.wait_for(p.communicate(), timeout=120) for p in processes]
+        for process, (_, error) in zip(processes, results, strict=True):
+            assert process.returncode == 0, error.decode()
+        return [output.decode() for output, _ in results]
+    started = await asyncio.gather(
+        *(_serve_until_ready(url) for _ in range(count)), return_exceptions=True
+    )
+    outputs = [await _stop(item[0]) for item in started if not isinstance(item, BaseException)]
+    for item in started:
+        if isinstance(item, BaseException):
+            raise item
+    return outputs
+
+
+@pytest.mark.parametrize("command", ["migrate", "serve"])
+async def test_four_instances_started_at_once_on_an_empty_database_make_one_workspace_and_key(
+    backend: str, command: str, tmp_path: Path
+):
+    async with fresh_database(backend, tmp_path) as url:
+        outputs = await _start_at_once(url, command, 4)
+        printed = [KEY.findall(output) for output in outputs]
+        assert sorted(len(keys) for keys in printed) == [0, 0, 0, 1], outputs
+        (key,) = [keys[0] for keys in printed if keys]
+        names, keys = await _query(url, _workspaces_and_keys)
+        assert names == ["default"]
+        assert keys == [(key_prefix(key), "admin")]
+        assert (await asyncio.to_thread(migrate.status, url)).at_head
+
+
+async def test_migrate_check_tells_whether_the_database_is_at_head_and_changes_nothing(
+    backend: str, tmp_path: Path
+):
+    async with fresh_database(backend, tmp_path) as url:
+        behind = crm(url, "migrate", "--check")
+        assert behind.returncode == 1
+        assert "behind" in behind.stderr
+        assert "never migrated" in behind.stderr
+        if backend == "sqlite":
+            assert not _sqlite_file_exists(url)  # not even created
+        else:
+            assert await _query(url, _tables) == set()
+
+        assert crm(url, "migrate").returncode == 0
+        at_head = crm(url, "migrate", "--check")
+        assert at_head.returncode == 0, at_head.stderr
+        assert "at head" in at_head.stdout
+
+        await _query(url, _set_unknown_revision)
+        ahead = crm(url, "migrate", "--check")
+        assert ahead.returncode == 1
+        assert "ahead" in ahead.stderr
+        assert "f00d" in ahead.stderr
+
+
+async def test_serve_no_migrate_leaves_an_empty_database_empty(backend: str, tmp_path: Path):
+    async with fresh_database(backend, tmp_path) as url:
+        port = _free_port()
+        env = {**os.environ, "CRM_DATABASE_URL": url, "CRM_PORT": str(port)}
+        process = await asyncio.create_subprocess_exec(
+            *CRM, "serve", "--no-migrate", env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE
+        )
+        # It serves (its health check answers) or gives up on the empty database; either way
+        # it has started as far as it would migrate.
+        deadline = time.monotonic() + 60
+        async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}") as http:
+            while time.monotonic() < deadline and process.returncode is None:
+                try:
+                    if (await http.get("/healthz")).status_code == 200:
+                        break
+                except httpx.TransportError:
+                    await asyncio.sleep(0.2)
+            else:
+                assert process.returncode is not None, (
+                    "crm serve --no-migrate neither served nor stopped"
+                )
+        if process.returncode is None:
+            process.send_signal(signal.SIGTERM)
+        output, _ = await asyncio.wait_for(process.communicate(), timeout=30)
+        assert KEY.findall(output.decode()) == []
+        if backend == "postgresql" or _sqlite_file_exists(url):
+            assert await _query(url, _tables) == set()

@@ -205,3 +205,20 @@ async def test_processes_sharing_redis_enforce_one_budget(database_url: str, red
             assert (await bad_one.get(CONTACTS)).status_code == 401
             assert (await bad_two.get(CONTACTS)).status_code == 401
             assert_throttled(await bad_one.get(CONTACTS), "auth")
+
+
+async def test_an_unreachable_limiter_storage_limits_nothing(database_url: str):
+    port = _free_port()  # nothing listens there
+    limits = {"redis_url": f"redis://127.0.0.1:{port}/0", "rate_limit_per_key": 1}
+    async with limited_app(database_url, **limits) as app:
+        _, key = await new_workspace(app)
+        async with client(app, key) as api:
+            answers = [await api.get(CONTACTS) for _ in range(3)]
+    assert [a.status_code for a in answers] == [200] * 3
+    assert "ratelimit" not in answers[0].headers
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])

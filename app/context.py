@@ -5,7 +5,9 @@ Every /api/v1 route names its service and the permission it needs in one depende
 `reader(Service, "contacts")` or `writer(Service, "contacts")`. The route class (`ApiRoute`)
 reads that at start-up, and for each request, in this order:
 
-1. authenticates the API key (401), then checks the role's permission (403);
+1. authenticates the API key (401; an address with too many failures is refused with 429
+   before its key is verified), spends a request of the key's and the workspace's rate limits
+   (429 beyond either; app/core/rate_limit.py), then checks the role's permission (403);
 2. refuses a declared body over the route's limit (413), still before reading it;
 3. for a read: lets FastAPI parse the request and run the route, whose service is built on a
    read-only scope; for a write: hands over to the unit of work (app/unit_of_work.py), which
@@ -27,7 +29,8 @@ from starlette.requests import Request
 from app.core.body_limit import check_declared
 from app.core.config import Settings
 from app.core.db import Database
-from app.core.errors import Forbidden
+from app.core.errors import Forbidden, Unauthorized
+from app.core.rate_limit import RateLimits
 from app.core.request_log import identify
 from app.core.scope import Scope
 from app.core.security import Action, Principal, is_allowed
@@ -76,8 +79,14 @@ def writer(service: Callable[[Scope], Any], resource: str) -> Any:
 
 
 async def open_context(request: Request, permission: Permission) -> RequestContext:
-    principal = await authenticate(request)
+    limits: RateLimits = request.app.state.rate_limits
+    try:
+        principal = await authenticate(request, limits.guard_address)
+    except Unauthorized:
+        await limits.failed(request.scope)
+        raise
     identify(request, principal.workspace_id, principal.key_id)  # for the access line
+    await limits.spend(request.scope, principal.key_id, principal.workspace_id)
     if not is_allowed(principal.role, permission.resource, permission.action):
         noun = permission.resource.replace("_", " ")
         raise Forbidden(

@@ -17,6 +17,7 @@ from app.core.docs import install_docs
 from app.core.headers import SecurityHeaders
 from app.core.openapi import install_openapi
 from app.core.problems import UnexpectedErrors, install_problem_handlers
+from app.core.rate_limit import RateLimits
 from app.core.telemetry import RequestTelemetry
 from app.webhooks.outbox import backlog_gauges
 from app.webhooks.worker import Worker
@@ -94,6 +95,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     app.state.settings = settings
     app.state.key_cache = KeyCache(settings.auth_cache_seconds)
+    app.state.rate_limits = RateLimits(settings)
     install_problem_handlers(app)
     app.add_middleware(BodySizeLimit, settings=settings)
     install_openapi(app)
@@ -103,7 +105,14 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             allow_origins=settings.cors_origins,
             allow_methods=["*"],
             allow_headers=["*"],
-            expose_headers=["ETag", "Location", "X-Request-ID"],
+            expose_headers=[
+                "ETag",
+                "Location",
+                "X-Request-ID",
+                "RateLimit",
+                "RateLimit-Policy",
+                "Retry-After",
+            ],
         )
     # Unexpected errors become the 500 problem inside the security headers, inside the request
     # telemetry (outermost, so that its request id and metrics cover every answer).

@@ -55,7 +55,7 @@ def api_router(prefix: str = "", **options: Any) -> APIRouter:
     return APIRouter(
         prefix=API_PREFIX + prefix,
         route_class=ApiRoute,
-        responses=problems(400, 401, 403, 422, 503),
+        responses=problems(400, 401, 403, 422, 429, 503),
         **options,
     )
 

@@ -101,9 +101,18 @@ async def database_url(
 
 
 def settings_for(database_url: str, **overrides: Any) -> Settings:
-    """Test settings: no embedded webhook worker (tests that need one run it themselves), and
-    webhook receivers on loopback allowed."""
-    values = {"run_worker": False, "webhook_allow_private_urls": True, **overrides}
+    """Test settings: no embedded webhook worker (tests that need one run it themselves),
+    webhook receivers on loopback allowed, and rate limits far above what the suite spends (every
+    test calls from the same address, and a few with one key many times): the limits still
+    count and send their headers; tests/core/test_rate_limits.py sets small ones."""
+    values = {
+        "run_worker": False,
+        "webhook_allow_private_urls": True,
+        "rate_limit_per_key": 1_000_000,
+        "rate_limit_per_workspace": 1_000_000,
+        "rate_limit_auth_failures": 1_000_000,
+        **overrides,
+    }
     return Settings(database_url=database_url, _env_file=None, **values)  # type: ignore[arg-type]
 
 

@@ -73,6 +73,29 @@ class Settings(BaseSettings):
         False,
         description="Allow webhook URLs on loopback, private, link-local or metadata addresses.",
     )
+    redis_url: str | None = Field(
+        None,
+        description="Redis URL (redis://host:6379/0) where every process counts the rate "
+        "limits, so that they enforce one budget; unset, each process counts in memory.",
+    )
+    rate_limit_window_seconds: int = Field(
+        60, ge=1, description="Length of a rate limit window (fixed windows on the clock)."
+    )
+    rate_limit_per_key: int = Field(
+        600, ge=1, description="Requests an API key may make per window."
+    )
+    rate_limit_per_workspace: int = Field(
+        3000,
+        ge=1,
+        description="Requests all keys of a workspace may make together per window (the same "
+        "for every workspace for now; a per-workspace setting can override it later).",
+    )
+    rate_limit_auth_failures: int = Field(
+        20,
+        ge=1,
+        description="Failed authentications a client address may have per window; beyond, "
+        "it is answered 429 before any key it sends is verified.",
+    )
     cors_origins: list[str] = Field(
         default_factory=list, description="Origins allowed by CORS (JSON list); empty disables it."
     )

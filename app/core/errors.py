@@ -59,6 +59,14 @@ class RuleViolation(DomainError):
     slug = "rule-violation"
 
 
+class TooManyRequests(DomainError):
+    """A rate limit is spent (app/core/rate_limit.py); carries Retry-After, and `policy` names
+    the limit: `key`, `workspace` or `auth`."""
+
+    status = 429
+    slug = "too-many-requests"
+
+
 class ServiceUnavailable(DomainError):
     """The database cannot be reached, or a change kept colliding with concurrent ones;
     nothing was written. Carries Retry-After."""

@@ -55,19 +55,47 @@ _DESCRIPTIONS = {
     412: "The record changed since the `If-Match` version.",
     413: "The request body is too large.",
     422: "The request is invalid; `errors` lists each bad field.",
+    429: "A rate limit is spent (`policy` names it: `key`, `workspace`, or `auth` for an "
+    "address with too many failed authentications); retry after `Retry-After` seconds.",
     503: "The database cannot be reached.",
+}
+
+
+RETRY_AFTER = {
+    "description": "Seconds to wait before retrying.",
+    "schema": {"type": "integer", "minimum": 1},
 }
 
 
 def problems(*statuses: int) -> dict[int | str, dict[str, Any]]:
     """Response documentation for the given error statuses, all `application/problem+json`."""
-    return {
-        status: {
-            "description": _DESCRIPTIONS[status],
-            "content": {PROBLEM_MEDIA_TYPE: {"schema": {"$ref": "#/components/schemas/Problem"}}},
-        }
-        for status in statuses
+    return {status: _problem(status) for status in statuses}
+
+
+def _problem(status: int) -> dict[str, Any]:
+    response: dict[str, Any] = {
+        "description": _DESCRIPTIONS[status],
+        "content": {PROBLEM_MEDIA_TYPE: {"schema": {"$ref": "#/components/schemas/Problem"}}},
     }
+    if status == 429:
+        response["headers"] = {"Retry-After": RETRY_AFTER}
+    return response
+
+
+# The rate limit headers of every /api/v1 answer (app/core/rate_limit.py).
+RATE_LIMIT_HEADERS = {
+    "RateLimit-Policy": {
+        "description": "The rate limits that apply (draft-ietf-httpapi-ratelimit-headers): "
+        'quota `q` per window `w` seconds, e.g. `"key";q=600;w=60, "workspace";q=3000;w=60`, '
+        'or `"auth";q=20;w=60` (failed authentications per client address) on a 401.',
+        "schema": {"type": "string"},
+    },
+    "RateLimit": {
+        "description": "What remains of each limit in the current window (`r`) and the "
+        'seconds until it resets (`t`), e.g. `"key";r=599;t=42, "workspace";r=2990;t=42`.',
+        "schema": {"type": "string"},
+    },
+}
 
 
 def build_openapi(app: FastAPI) -> dict[str, Any]:
@@ -92,6 +120,7 @@ def build_openapi(app: FastAPI) -> dict[str, Any]:
                 operation["responses"]["422"] = problems(422)[422]
     components.pop("HTTPValidationError", None)
     components.pop("ValidationError", None)
+    _declare_rate_limit_headers(schema)
     return schema
 
 
@@ -152,6 +181,16 @@ def _declare_write_conventions(schema: dict[str, Any], components: dict[str, Any
                     headers["ETag"] = ETAG
                     if status == "201":
                         headers["Location"] = LOCATION
+
+
+def _declare_rate_limit_headers(schema: dict[str, Any]) -> None:
+    schema["components"]["headers"] = RATE_LIMIT_HEADERS
+    refs = {name: {"$ref": f"#/components/headers/{name}"} for name in RATE_LIMIT_HEADERS}
+    for path, operations in schema.get("paths", {}).items():
+        if path.startswith("/api/v1/"):
+            for operation in operations.values():
+                for response in operation["responses"].values():
+                    response.setdefault("headers", {}).update(refs)
 
 
 def _json_keys(responses: dict[int | str, Any]) -> dict[str, Any]:

@@ -115,6 +115,14 @@ PROBLEM_TYPES: dict[str, ProblemType] = {
         "well-formed but not acceptable, such as a reference to a "
         "record this workspace does not have.",
     ),
+    "too-many-requests": ProblemType(
+        429,
+        "Too many requests",
+        "A rate limit is spent: the API key's or the workspace's request budget for the current "
+        "window, or, for a client address, its budget of failed authentications. `policy` names "
+        "it (`key`, `workspace`, `auth`); retry after the seconds in `Retry-After`. Every /api/v1 "
+        "answer carries `RateLimit-Policy` and `RateLimit` headers to pace requests by.",
+    ),
     "internal-error": ProblemType(
         500, "Internal error", "The server failed; the request may be retried."
     ),
@@ -132,6 +140,7 @@ _SLUG_BY_STATUS = {
     412: "precondition-failed",
     413: "payload-too-large",
     422: "validation-error",
+    429: "too-many-requests",
     500: "internal-error",
     503: "service-unavailable",
 }

@@ -44,7 +44,11 @@ async def fill(
 ) -> dict[str, int]:
     """Write the demo shop into the workspace; how many records of each kind were written."""
     key_id, key = await issue_admin_key(settings, workspace_id)
-    app = create_app(settings.model_copy(update={"run_worker": False, "access_log": False}))
+    # The demo writes a shop in one go with one key: the API's rate limits are for clients.
+    unlimited = {"rate_limit_per_key": 10**9, "rate_limit_per_workspace": 10**9}
+    app = create_app(
+        settings.model_copy(update={"run_worker": False, "access_log": False, **unlimited})
+    )
     shop = build(seed, SIZES[size], now)
     async with app.router.lifespan_context(app):
         transport = httpx.ASGITransport(app=app)

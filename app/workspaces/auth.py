@@ -1,7 +1,8 @@
 """Who is calling: the API key of `Authorization: Bearer`, verified against its stored hash.
 
 The request context (app/context.py) authenticates every /api/v1 request with `authenticate`
-before anything else. A verified key is remembered for `CRM_AUTH_CACHE_SECONDS`, so that hot
+before anything else, with the throttle of failed authentication (app/core/rate_limit.py) in
+front of every verification. A verified key is remembered for `CRM_AUTH_CACHE_SECONDS`, so that hot
 reads do not pay a second query for authentication. Revoking a key forgets it at once in the
 process that revoked it, once the revocation has committed, and on PostgreSQL in every other
 process as soon as it learns of it (revocations.py); without that, when their entry expires.
@@ -9,6 +10,8 @@ process as soon as it learns of it (revocations.py); without that, when their en
 
 import time
 import uuid
+from collections.abc import Awaitable, Callable, MutableMapping
+from typing import Any
 
 from sqlalchemy import bindparam, select
 from starlette.requests import Request
@@ -58,14 +61,20 @@ def _unauthorized(detail: str) -> Unauthorized:
     return Unauthorized(detail, headers={"WWW-Authenticate": 'Bearer realm="crm"'})
 
 
-async def authenticate(request: Request) -> Principal:
+async def authenticate(
+    request: Request, before_verifying: Callable[[MutableMapping[str, Any]], Awaitable[None]]
+) -> Principal:
+    """The caller's principal; `before_verifying(scope)` runs before a key not in the cache is
+    verified (and before a missing key is refused): the throttle of failed authentication."""
     scheme, _, key = request.headers.get("authorization", "").partition(" ")
     if scheme.lower() != "bearer" or not key.strip():
+        await before_verifying(request.scope)
         raise _unauthorized("Send an API key as `Authorization: Bearer <key>`.")
     key = key.strip()
     cache: KeyCache = request.app.state.key_cache
     principal = cache.get(key)
     if principal is None:
+        await before_verifying(request.scope)
         principal = await _verify(request.app.state.db, key)
         cache.put(key, principal)
     return principal

@@ -4,20 +4,38 @@ The request context (app/context.py) authenticates every /api/v1 request with `a
 before anything else. A verified key is remembered for `CRM_AUTH_CACHE_SECONDS`, so that hot
 reads do not pay a second query for authentication. Revoking a key forgets it at once in the
 process that revoked it, once the revocation has committed; other processes stop accepting it
-when their entry expires.
+when their entry expires. The cached principal keeps the key's scopes, expiry and allowed
+networks, so an expired key is refused from the cache too.
+
+`KeyUsage` records when a key was last used: at most once a minute per key, in a short
+transaction of its own that runs beside the request, never inside it.
 """
 
+import asyncio
 import time
 import uuid
+from datetime import timedelta
 
-from sqlalchemy import bindparam, select
+from sqlalchemy import bindparam, or_, select, update
 from starlette.requests import Request
 
 from app.core.db import Database
 from app.core.errors import Unauthorized
+from app.core.logging import get_logger
 from app.core.scoping import ALL_WORKSPACES
-from app.core.security import Principal, Role, key_matches, key_prefix, looks_like_key
+from app.core.security import (
+    Principal,
+    Role,
+    key_matches,
+    key_prefix,
+    looks_like_key,
+    parse_networks,
+)
+from app.core.types import utcnow
 from app.workspaces.models import ApiKey, Workspace
+
+log = get_logger("crm.auth")
+USAGE_INTERVAL = timedelta(minutes=1)
 
 
 class KeyCache:
@@ -51,6 +69,55 @@ class KeyCache:
                 del self._entries[key]
 
 
+class KeyUsage:
+    """`last_used_at`, kept cheaply: a key's use is written at most once per USAGE_INTERVAL by a
+    process (and the UPDATE leaves a fresher value alone, whichever process wrote it), in a
+    task of its own, so no request waits for it nor holds the key's row."""
+
+    def __init__(self, max_entries: int = 10_000) -> None:
+        self.max_entries = max_entries
+        self._written: dict[uuid.UUID, float] = {}
+        self._tasks: set[asyncio.Task[None]] = set()
+
+    def touch(self, db: Database, principal: Principal) -> None:
+        key_id = principal.key_id
+        if key_id is None:
+            return
+        now = time.monotonic()
+        if now - self._written.get(key_id, -1e18) < USAGE_INTERVAL.total_seconds():
+            return
+        if len(self._written) >= self.max_entries:
+            self._written.clear()
+        self._written[key_id] = now
+        task = asyncio.create_task(_write_use(db, principal.workspace_id, key_id))
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    async def drain(self) -> None:
+        """Wait for the writes under way (shutdown, tests)."""
+        while self._tasks:
+            await asyncio.gather(*self._tasks, return_exceptions=True)
+
+
+async def _write_use(db: Database, workspace_id: uuid.UUID, key_id: uuid.UUID) -> None:
+    now = utcnow()
+    c = ApiKey.__table__.c
+    statement = (
+        update(ApiKey.__table__)
+        .where(
+            c.workspace_id == workspace_id,
+            c.id == key_id,
+            or_(c.last_used_at.is_(None), c.last_used_at <= now - USAGE_INTERVAL),
+        )
+        .values(last_used_at=now)
+    )
+    try:
+        async with db.writer() as session, session.begin():
+            await session.execute(statement)
+    except Exception as exc:  # best effort: a busy database must not fail a request
+        log.warning("last_used_at not written", key_id=str(key_id), error=type(exc).__name__)
+
+
 def _unauthorized(detail: str) -> Unauthorized:
     return Unauthorized(detail, headers={"WWW-Authenticate": 'Bearer realm="crm"'})
 
@@ -65,11 +132,22 @@ async def authenticate(request: Request) -> Principal:
     if principal is None:
         principal = await _verify(request.app.state.db, key)
         cache.put(key, principal)
+    if principal.is_expired(utcnow()):
+        raise _unauthorized("The API key has expired.")
     return principal
 
 
 _KEY_BY_PREFIX = (
-    select(ApiKey.id, ApiKey.workspace_id, ApiKey.role, ApiKey.key_hash, Workspace.currency)
+    select(
+        ApiKey.id,
+        ApiKey.workspace_id,
+        ApiKey.role,
+        ApiKey.key_hash,
+        ApiKey.scopes,
+        ApiKey.expires_at,
+        ApiKey.allowed_ips,
+        Workspace.currency,
+    )
     .join(Workspace, Workspace.id == ApiKey.workspace_id)
     .where(ApiKey.prefix == bindparam("prefix"), ApiKey.revoked_at.is_(None))
     .execution_options(**{ALL_WORKSPACES: "a key is found by its prefix, whatever its workspace"})
@@ -87,4 +165,7 @@ async def _verify(db: Database, key: str) -> Principal:
         workspace_id=row["workspace_id"],
         role=Role(row["role"]),
         currency=row["currency"],
+        scopes=None if row["scopes"] is None else frozenset(row["scopes"]),
+        expires_at=row["expires_at"],
+        allowed_ips=None if row["allowed_ips"] is None else parse_networks(row["allowed_ips"]),
     )

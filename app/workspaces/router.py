@@ -1,4 +1,5 @@
 import uuid
+from datetime import timedelta
 from typing import Annotated
 
 from fastapi import Query, Request
@@ -66,7 +67,8 @@ async def list_api_keys(service: KeyReader, filters: Annotated[ApiKeyFilters, Qu
     tags=["api keys"],
 )
 async def create_api_key(service: KeyWriter, body: ApiKeyCreate) -> Response:
-    """Create an API key with a role. The response holds the secret key, shown only once."""
+    """Create an API key with a role, and optionally narrower scopes, an expiry and the
+    networks it may be used from. The response holds the secret key, shown only once."""
     created = await service.create_key(body)
     return json_response(created, 201, {"Location": f"/api/v1/api-keys/{created['id']}"})
 
@@ -96,3 +98,33 @@ async def revoke_api_key(service: KeyWriter, key_id: uuid.UUID, request: Request
     cache: KeyCache = request.app.state.key_cache
     await service.revoke_key(key_id, cache.forget)
     return no_content()
+
+
+@router.post(
+    "/api-keys/{key_id}/rotate",
+    operation_id="rotate_api_key",
+    status_code=201,
+    response_model=ApiKeyCreated,
+    responses=problems(404, 409),
+    tags=["api keys"],
+)
+async def rotate_api_key(
+    service: KeyWriter,
+    key_id: uuid.UUID,
+    request: Request,
+    overlap_seconds: Annotated[
+        int,
+        Query(
+            ge=0,
+            le=86400,
+            description="How long the old key keeps working beside the new one (at most a "
+            "day); 0, the default: it is revoked at once.",
+        ),
+    ] = 0,
+) -> Response:
+    """Replace a key by a new one with the same name, role, scopes, expiry and allowed
+    networks. The response holds the new secret, shown only once; the old key is revoked, or
+    keeps working for `overlap_seconds`."""
+    cache: KeyCache = request.app.state.key_cache
+    created = await service.rotate_key(key_id, timedelta(seconds=overlap_seconds), cache.forget)
+    return json_response(created, 201, {"Location": f"/api/v1/api-keys/{created['id']}"})

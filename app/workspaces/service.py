@@ -1,11 +1,13 @@
 import uuid
 from collections.abc import Callable
+from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import exists, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.audit.service import audit, record
 from app.core.errors import Conflict, not_found
 from app.core.rows import Row
 from app.core.scope import Scope
@@ -41,9 +43,14 @@ class WorkspaceService:
         workspace = await session.get(Workspace, self.scope.workspace_id, with_for_update=True)
         if workspace is None:
             raise not_found("workspace", self.scope.workspace_id)
+        changed = []
         for name, value in data.model_dump(exclude_unset=True).items():
+            if getattr(workspace, name) != value:
+                changed.append(name)
             setattr(workspace, name, value)
         await session.flush()
+        if changed:
+            await audit(self.scope, "workspace.updated", "workspace", workspace.id, fields=changed)
         return _present({name: getattr(workspace, name) for name in WORKSPACE_FIELDS})
 
     async def list_keys(self, filters: ApiKeyFilters) -> tuple[list[Row], str | None]:
@@ -53,10 +60,27 @@ class WorkspaceService:
         return await self.keys.get_or_404(key_id)
 
     async def create_key(self, data: ApiKeyCreate) -> dict[str, Any]:
-        record, key = await issue_key(
-            self.scope.transaction, self.scope.workspace_id, data.role, data.name
+        made, key = await issue_key(
+            self.scope.transaction,
+            self.scope.workspace_id,
+            data.role,
+            data.name,
+            scopes=data.scopes,
+            expires_at=data.expires_at,
+            allowed_ips=data.allowed_ips,
         )
-        return {**{name: getattr(record, name) for name in API_KEY_FIELDS}, "key": key}
+        await audit(self.scope, "api_key.created", "api_key", made.id, **_limits(made))
+        return {**{name: getattr(made, name) for name in API_KEY_FIELDS}, "key": key}
+
+    async def rotate_key(
+        self, key_id: uuid.UUID, overlap: timedelta, forget: Callable[[uuid.UUID], None]
+    ) -> dict[str, Any]:
+        """A new key with the old one's name, role and limits; the old key is revoked, or with
+        an overlap expires then. `forget` runs once the rotation has committed."""
+        old = await self.keys.load_target(key_id)
+        new, key = await rotate(self.scope.transaction, old, overlap, self.scope.principal.key_id)
+        self.scope.after_commit.append(lambda: forget(key_id))
+        return {**{name: getattr(new, name) for name in API_KEY_FIELDS}, "key": key}
 
     async def revoke_key(self, key_id: uuid.UUID, forget: Callable[[uuid.UUID], None]) -> None:
         """Revoke a key; revoking a revoked key changes nothing. The last admin key stays.
@@ -69,6 +93,7 @@ class WorkspaceService:
                 "This is the workspace's last admin key; create another admin key first."
             )
         await self.keys.save(record, {**record, "revoked_at": utcnow()})
+        await audit(self.scope, "api_key.revoked", "api_key", key_id, role=record["role"])
         self.scope.after_commit.append(lambda: forget(key_id))
 
 
@@ -80,21 +105,81 @@ def _present(workspace: Row) -> Row:
     return workspace
 
 
+def _limits(key: ApiKey) -> dict[str, Any]:
+    """What an audit entry tells of a key: its role and limits (no name, no secret)."""
+    return {
+        "role": key.role,
+        "scopes": key.scopes,
+        "expires_at": key.expires_at,
+        "allowed_ips": key.allowed_ips,
+    }
+
+
 async def issue_key(
-    session: AsyncSession, workspace_id: uuid.UUID, role: Role, name: str
+    session: AsyncSession,
+    workspace_id: uuid.UUID,
+    role: Role,
+    name: str,
+    *,
+    scopes: list[str] | None = None,
+    expires_at: datetime | None = None,
+    allowed_ips: list[str] | None = None,
 ) -> tuple[ApiKey, str]:
     """A new key for the workspace: the record, and the secret that is shown once."""
     key = generate_key()
-    record = ApiKey(
+    made = ApiKey(
         workspace_id=workspace_id,
         name=name,
         role=role,
         prefix=key_prefix(key),
         key_hash=hash_key(key),
+        scopes=scopes,
+        expires_at=expires_at,
+        allowed_ips=allowed_ips,
     )
-    session.add(record)
+    session.add(made)
     await session.flush()
-    return record, key
+    return made, key
+
+
+# The longest a rotated key may keep working beside its successor.
+MAX_ROTATION_OVERLAP = timedelta(hours=24)
+
+
+async def rotate(
+    session: AsyncSession, old: Row, overlap: timedelta, actor: uuid.UUID | None
+) -> tuple[ApiKey, str]:
+    """Replace a key (the locked record `old`) by a new one of the same name, role and limits:
+    the old key is revoked now, or expires after `overlap`. 409 for a revoked or expired key."""
+    now = utcnow()
+    expired = old["expires_at"] is not None and old["expires_at"] <= now
+    if old["revoked_at"] is not None or expired:
+        raise Conflict("The API key is revoked or has expired; create a new key instead.")
+    new, key = await issue_key(
+        session,
+        old["workspace_id"],
+        Role(old["role"]),
+        old["name"],
+        scopes=old["scopes"],
+        expires_at=old["expires_at"],
+        allowed_ips=old["allowed_ips"],
+    )
+    table = ApiKey.__table__
+    if overlap <= timedelta(0):
+        values: dict[str, Any] = {"revoked_at": now}
+    else:
+        ends = now + overlap
+        values = {"expires_at": ends if old["expires_at"] is None else min(ends, old["expires_at"])}
+    await session.execute(
+        table.update()
+        .where(table.c.workspace_id == old["workspace_id"], table.c.id == old["id"])
+        .values(values)
+    )
+    details = {"new_key_id": new.id, "overlap_seconds": int(overlap.total_seconds())}
+    await record(
+        session, old["workspace_id"], actor, "api_key.rotated", "api_key", old["id"], details
+    )
+    return new, key
 
 
 async def add_workspace(session: AsyncSession, name: str, currency: str) -> Workspace:

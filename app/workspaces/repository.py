@@ -1,6 +1,6 @@
 from enum import StrEnum
 
-from sqlalchemy import bindparam, func, select
+from sqlalchemy import bindparam, select
 
 from app.core.pagination import keyset
 from app.core.repository import Repository
@@ -38,8 +38,10 @@ class ApiKeyRepository(Repository):
         )
         return await self.rows.first(query, {"workspace_id": self.workspace_id})
 
-    async def active_admins(self) -> int:
-        query = select(func.count()).where(
-            self.mine(self.c.role == Role.admin, self.c.revoked_at.is_(None))
+    async def active_admins(self) -> list[Row]:
+        """The admin keys not revoked: their ids, scopes and expiry."""
+        c = self.c
+        query = select(c.id, c.role, c.scopes, c.expires_at, c.revoked_at).where(
+            self.mine(c.role == Role.admin, c.revoked_at.is_(None))
         )
-        return int(await self.session.scalar(query) or 0)
+        return [dict(row) for row in (await self.session.execute(query)).mappings()]

@@ -16,6 +16,7 @@ from app.workspaces.schemas import (
     ApiKeyFilters,
     ApiKeyPage,
     ApiKeyRead,
+    ApiKeyUpdate,
     WorkspaceRead,
     WorkspaceUpdate,
 )
@@ -83,6 +84,23 @@ async def create_api_key(service: KeyWriter, body: ApiKeyCreate) -> Response:
 async def get_api_key(service: KeyReader, key_id: uuid.UUID) -> Response:
     """Get one API key (without its secret)."""
     return json_response(await service.get_key(key_id))
+
+
+@router.patch(
+    "/api-keys/{key_id}",
+    operation_id="update_api_key",
+    response_model=ApiKeyRead,
+    responses=problems(404, 409),
+    tags=["api keys"],
+)
+async def update_api_key(
+    service: KeyWriter, key_id: uuid.UUID, body: ApiKeyUpdate, request: Request
+) -> Response:
+    """Change a key's name, role, scopes, expiry or allowed networks; the secret stays. The
+    scopes must stay within the role's permissions (422); the last admin key stays an admin
+    key (409)."""
+    cache: KeyCache = request.app.state.key_cache
+    return json_response(await service.update_key(key_id, body, cache.forget))
 
 
 @router.delete(

@@ -99,34 +99,77 @@ class ApiKeyCreate(Input):
     @field_validator("scopes")
     @classmethod
     def _within_role(cls, scopes: list[str] | None, info: ValidationInfo) -> list[str] | None:
-        if scopes is None:
-            return None
-        unknown = sorted(set(scopes) - set(ALL_SCOPES))
-        if unknown:
-            raise ValueError(f"unknown scope `{unknown[0]}`")
-        role = info.data.get("role")
-        if role is not None:
-            beyond = sorted(set(scopes) - role_scopes(role))
-            if beyond:
-                raise ValueError(f"the `{role}` role does not allow `{beyond[0]}`")
-        return sorted(set(scopes))
+        return check_scopes(scopes, info.data.get("role"))
 
     @field_validator("expires_at")
     @classmethod
     def _in_future(cls, expires_at: datetime | None) -> datetime | None:
-        if expires_at is not None and expires_at <= utcnow():
-            raise ValueError("must be in the future")
-        return expires_at
+        return check_expiry(expires_at)
 
     @field_validator("allowed_ips")
     @classmethod
     def _networks(cls, networks: list[str] | None) -> list[str] | None:
-        if networks is None:
-            return None
-        try:
-            return [str(network) for network in parse_networks(networks)]
-        except ValueError as exc:
-            raise ValueError(f"not an IP address or CIDR range: {exc}") from None
+        return check_networks(networks)
+
+
+class ApiKeyUpdate(Input):
+    """Only the fields sent change. Scopes must stay within the (new) role's permissions; null
+    scopes: all of the role's; null `expires_at`: never; null `allowed_ips`: anywhere."""
+
+    name: Annotated[str, Text(200)] | None = None
+    role: Role | None = None
+    scopes: list[ScopeName] | None = Field(None, max_length=len(ALL_SCOPES))
+    expires_at: Timestamp | None = None
+    allowed_ips: list[Network] | None = Field(None, min_length=1, max_length=50)
+
+    _not_null = not_null("name", "role")
+
+    @field_validator("scopes")
+    @classmethod
+    def _within_role(cls, scopes: list[str] | None, info: ValidationInfo) -> list[str] | None:
+        return check_scopes(scopes, info.data.get("role"))
+
+    @field_validator("expires_at")
+    @classmethod
+    def _in_future(cls, expires_at: datetime | None) -> datetime | None:
+        return check_expiry(expires_at)
+
+    @field_validator("allowed_ips")
+    @classmethod
+    def _networks(cls, networks: list[str] | None) -> list[str] | None:
+        return check_networks(networks)
+
+
+def scopes_beyond(scopes: list[str], role: Role) -> str | None:
+    """The first of the scopes the role does not allow, if any."""
+    beyond = sorted(set(scopes) - role_scopes(role))
+    return f"the `{role}` role does not allow `{beyond[0]}`" if beyond else None
+
+
+def check_scopes(scopes: list[str] | None, role: Role | None) -> list[str] | None:
+    if scopes is None:
+        return None
+    unknown = sorted(set(scopes) - set(ALL_SCOPES))
+    if unknown:
+        raise ValueError(f"unknown scope `{unknown[0]}`")
+    if role is not None and (beyond := scopes_beyond(scopes, role)):
+        raise ValueError(beyond)
+    return sorted(set(scopes))
+
+
+def check_expiry(expires_at: datetime | None) -> datetime | None:
+    if expires_at is not None and expires_at <= utcnow():
+        raise ValueError("must be in the future")
+    return expires_at
+
+
+def check_networks(networks: list[str] | None) -> list[str] | None:
+    if networks is None:
+        return None
+    try:
+        return [str(network) for network in parse_networks(networks)]
+    except ValueError as exc:
+        raise ValueError(f"not an IP address or CIDR range: {exc}") from None
 
 
 class ApiKeyRead(BaseModel):

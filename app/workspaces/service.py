@@ -8,7 +8,7 @@ from sqlalchemy import exists, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.audit.service import audit, record
-from app.core.errors import Conflict, not_found
+from app.core.errors import Conflict, RuleViolation, field_error, not_found
 from app.core.rows import Row
 from app.core.scope import Scope
 from app.core.security import Role, generate_key, hash_key, key_prefix
@@ -20,7 +20,9 @@ from app.workspaces.schemas import (
     WORKSPACE_FIELDS,
     ApiKeyCreate,
     ApiKeyFilters,
+    ApiKeyUpdate,
     WorkspaceUpdate,
+    scopes_beyond,
 )
 
 
@@ -72,6 +74,41 @@ class WorkspaceService:
         await audit(self.scope, "api_key.created", "api_key", made.id, **_limits(made))
         return {**{name: getattr(made, name) for name in API_KEY_FIELDS}, "key": key}
 
+    async def update_key(
+        self, key_id: uuid.UUID, data: ApiKeyUpdate, forget: Callable[[uuid.UUID], None]
+    ) -> Row:
+        """Change a key's name, role or limits. The scopes must stay within the role; the last
+        admin key stays an admin key. `forget` runs once the change has committed."""
+        old = await self.keys.load_target(key_id)
+        if old["revoked_at"] is not None:
+            raise Conflict("The API key is revoked; create a new key instead.")
+        changes = data.model_dump(exclude_unset=True)
+        new = {**old, **changes}
+        role = Role(new["role"])
+        if new["scopes"] is not None and (beyond := scopes_beyond(new["scopes"], role)):
+            raise RuleViolation(beyond, errors=[field_error("/scopes", beyond)])
+        if manages_keys(old) and not manages_keys(new) and not await self._other_managers(key_id):
+            raise Conflict(
+                "This is the workspace's last admin key that can manage keys; it keeps its role "
+                "and the `api_keys:write` scope until another admin key exists."
+            )
+        saved = await self.keys.save(old, new)
+        changed = sorted(name for name in changes if old[name] != saved[name])
+        if "role" in changed:
+            await audit(
+                self.scope,
+                "api_key.role_changed",
+                "api_key",
+                key_id,
+                previous=Role(old["role"]),
+                role=role,
+            )
+        if others := [name for name in changed if name != "role"]:
+            await audit(self.scope, "api_key.updated", "api_key", key_id, fields=others)
+        if changed:
+            self.scope.after_commit.append(lambda: forget(key_id))
+        return self.keys.view(saved)
+
     async def rotate_key(
         self, key_id: uuid.UUID, overlap: timedelta, forget: Callable[[uuid.UUID], None]
     ) -> dict[str, Any]:
@@ -88,13 +125,28 @@ class WorkspaceService:
         record = await self.keys.load_target(key_id)
         if record["revoked_at"] is not None:
             return
-        if record["role"] == Role.admin and await self.keys.active_admins() <= 1:
+        if manages_keys(record) and not await self._other_managers(key_id):
             raise Conflict(
                 "This is the workspace's last admin key; create another admin key first."
             )
         await self.keys.save(record, {**record, "revoked_at": utcnow()})
         await audit(self.scope, "api_key.revoked", "api_key", key_id, role=record["role"])
         self.scope.after_commit.append(lambda: forget(key_id))
+
+    async def _other_managers(self, key_id: uuid.UUID) -> bool:
+        """Whether an admin key other than this one can still manage keys."""
+        return any(manages_keys(k) and k["id"] != key_id for k in await self.keys.active_admins())
+
+
+def manages_keys(key: Row) -> bool:
+    """An admin key in force whose scopes include managing keys."""
+    expires_at = key["expires_at"]
+    return (
+        Role(key["role"]) == Role.admin
+        and key["revoked_at"] is None
+        and (expires_at is None or expires_at > utcnow())
+        and (key["scopes"] is None or "api_keys:write" in key["scopes"])
+    )
 
 
 def _present(workspace: Row) -> Row:

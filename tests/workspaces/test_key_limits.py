@@ -195,3 +195,39 @@ async def test_a_replayed_rotation_does_not_show_the_secret_again(tenant: Tenant
 async def test_rotating_an_unknown_key_is_404(tenant: Tenant):
     response = await tenant.api.post(f"/api/v1/api-keys/{uuid.uuid4()}/rotate")
     assert response.status_code == 404
+
+
+async def test_changing_a_key_takes_effect_at_once(tenant: Tenant):
+    created = await _key(tenant, role="sales")
+    client = with_key(tenant.api, created["key"])
+    assert (await client.post("/api/v1/contacts", json={"first_name": "A"})).status_code == 201
+    path = f"/api/v1/api-keys/{created['id']}"
+    changed = await tenant.api.patch(path, json={"scopes": ["contacts:read"]})
+    assert changed.status_code == 200, changed.text
+    assert changed.json()["scopes"] == ["contacts:read"]
+    assert (await client.post("/api/v1/contacts", json={"first_name": "B"})).status_code == 403
+    assert (await tenant.api.patch(path, json={"role": "viewer"})).json()["role"] == "viewer"
+    assert (await client.get("/api/v1/contacts")).status_code == 200
+    # Back to all of the role's.
+    assert (await tenant.api.patch(path, json={"scopes": None})).json()["scopes"] is None
+
+
+async def test_a_change_keeps_scopes_within_the_role(tenant: Tenant):
+    created = await _key(tenant, role="sales", scopes=["orders:write"])
+    path = f"/api/v1/api-keys/{created['id']}"
+    response = await tenant.api.patch(path, json={"role": "viewer"})
+    assert response.status_code == 422
+    assert response.json()["errors"][0]["pointer"] == "/scopes"
+    response = await tenant.api.patch(path, json={"role": "viewer", "scopes": ["webhooks:read"]})
+    assert response.status_code == 422
+    assert (await tenant.api.patch(path, json={"role": None})).status_code == 422
+
+
+async def test_the_last_admin_key_stays_an_admin_key(tenant: Tenant):
+    admin = (await tenant.api.get("/api/v1/api-keys")).json()["data"][0]
+    response = await tenant.api.patch(f"/api/v1/api-keys/{admin['id']}", json={"role": "viewer"})
+    assert response.status_code == 409
+    # Narrower scopes are allowed; but then this key cannot manage keys any more.
+    response = await tenant.api.patch(f"/api/v1/api-keys/{admin['id']}", json={"name": "renamed"})
+    assert response.status_code == 200
+    assert response.json()["name"] == "renamed"

@@ -11,6 +11,7 @@ from app.audit.service import audit, record
 from app.core.errors import Conflict, RuleViolation, field_error, not_found
 from app.core.rows import Row
 from app.core.scope import Scope
+from app.core.scoping import ALL_WORKSPACES
 from app.core.security import Role, generate_key, hash_key, key_prefix
 from app.core.types import utcnow
 from app.workspaces.models import ApiKey, Workspace
@@ -254,3 +255,84 @@ async def workspace_named(session: AsyncSession, name: str) -> uuid.UUID | None:
     """The oldest workspace of that name."""
     named = select(Workspace.id).where(Workspace.name == name).order_by(Workspace.created_at)
     return await session.scalar(named.limit(1))
+
+
+# For the `crm` command, which acts outside any workspace's request (no actor key). -----------
+
+_KEYS = ApiKey.__table__
+
+
+async def list_workspaces(session: AsyncSession) -> list[Row]:
+    columns = Workspace.__table__.c
+    query = select(columns.id, columns.name, columns.currency, columns.created_at).order_by(
+        columns.created_at, columns.id
+    )
+    return [dict(row) for row in (await session.execute(query)).mappings()]
+
+
+async def keys_of(session: AsyncSession, workspace_id: uuid.UUID) -> list[Row]:
+    """The workspace's keys, newest first, without secrets."""
+    query = (
+        select(*(_KEYS.c[name] for name in API_KEY_FIELDS))
+        .where(_KEYS.c.workspace_id == workspace_id)
+        .order_by(_KEYS.c.created_at.desc(), _KEYS.c.id.desc())
+    )
+    return [dict(row) for row in (await session.execute(query)).mappings()]
+
+
+async def add_key(
+    session: AsyncSession, workspace_id: uuid.UUID, role: Role, name: str
+) -> tuple[ApiKey, str]:
+    """A key made by the `crm` command, audited."""
+    made, key = await issue_key(session, workspace_id, role, name)
+    await record(session, workspace_id, None, "api_key.created", "api_key", made.id, _limits(made))
+    return made, key
+
+
+async def _locked_key(session: AsyncSession, key_id: uuid.UUID) -> Row:
+    query = (
+        select(_KEYS)
+        .where(_KEYS.c.id == key_id)
+        .with_for_update()
+        .execution_options(**{ALL_WORKSPACES: "the `crm` command names a key by its id"})
+    )
+    found = (await session.execute(query)).mappings().first()
+    if found is None:
+        raise LookupError(f"no API key with id {key_id}")
+    return dict(found)
+
+
+async def revoke_by_id(session: AsyncSession, key_id: uuid.UUID) -> bool:
+    """Revoke a key by its id (False if it was revoked already); the last admin key that can
+    manage keys stays."""
+    key = await _locked_key(session, key_id)
+    if key["revoked_at"] is not None:
+        return False
+    workspace_id = key["workspace_id"]
+    if manages_keys(key):
+        admins = select(_KEYS).where(
+            _KEYS.c.workspace_id == workspace_id,
+            _KEYS.c.role == Role.admin,
+            _KEYS.c.revoked_at.is_(None),
+            _KEYS.c.id != key_id,
+        )
+        if not any(manages_keys(dict(k)) for k in (await session.execute(admins)).mappings()):
+            raise ValueError("this is the workspace's last admin key; create another one first")
+    await session.execute(
+        _KEYS.update()
+        .where(_KEYS.c.workspace_id == workspace_id, _KEYS.c.id == key_id)
+        .values(revoked_at=utcnow())
+    )
+    await record(
+        session, workspace_id, None, "api_key.revoked", "api_key", key_id, {"role": key["role"]}
+    )
+    return True
+
+
+async def rotate_by_id(
+    session: AsyncSession, key_id: uuid.UUID, overlap: timedelta
+) -> tuple[ApiKey, str]:
+    try:
+        return await rotate(session, await _locked_key(session, key_id), overlap, None)
+    except Conflict as exc:
+        raise ValueError(exc.detail) from None

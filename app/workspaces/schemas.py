@@ -203,7 +203,8 @@ class ApiKeyPage(Page[ApiKeyRead]):
 
 class ApiKeyFilters(ListQuery):
     active: bool | None = Field(
-        None, description="true: only keys in use; false: only revoked keys."
+        None,
+        description="true: only keys in force; false: only revoked or expired keys.",
     )
 
 

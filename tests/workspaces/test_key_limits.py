@@ -75,6 +75,10 @@ async def test_an_expired_key_is_401_even_when_cached(tenant: Tenant):
     response = await client.get("/api/v1/contacts")
     assert response.status_code == 401
     assert "expired" in response.json()["detail"]
+    active = (await tenant.api.get("/api/v1/api-keys", params={"active": "true"})).json()
+    assert created["id"] not in {k["id"] for k in active["data"]}
+    out = (await tenant.api.get("/api/v1/api-keys", params={"active": "false"})).json()
+    assert created["id"] in {k["id"] for k in out["data"]}
 
 
 async def test_a_key_that_expired_before_use_is_401(tenant: Tenant):

@@ -20,7 +20,7 @@ from app.core.problems import UnexpectedErrors, install_problem_handlers
 from app.core.telemetry import RequestTelemetry
 from app.webhooks.outbox import backlog_gauges
 from app.webhooks.worker import Worker
-from app.workspaces.auth import KeyCache, KeyUsage
+from app.workspaces.auth import FailedAuth, KeyCache, KeyUsage
 
 DESCRIPTION = """\
 A headless CRM: contacts, companies and the rest of the customer record, for frontends, ERP and
@@ -77,6 +77,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             for task in tasks:
                 await task  # lets a webhook attempt in flight finish and record its outcome
             await app.state.key_usage.drain()
+            await app.state.auth_failures.drain()
             await app.state.db.dispose()
             metrics.mark_process_dead()
 
@@ -93,6 +94,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.settings = settings
     app.state.key_cache = KeyCache(settings.auth_cache_seconds)
     app.state.key_usage = KeyUsage()
+    app.state.auth_failures = FailedAuth()
     install_problem_handlers(app)
     app.add_middleware(BodySizeLimit, settings=settings)
     install_openapi(app)

@@ -18,7 +18,8 @@ async def list_audit_entries(
     service: AuditReader, filters: Annotated[AuditFilters, Query()]
 ) -> Response:
     """The workspace's audit log, newest first (admins): API keys created, revoked and rotated,
-    workspace settings changed, webhook endpoints and their secrets. Kept for
+    workspace settings changed, webhook endpoints and their secrets, bursts of failed
+    authentication with a key of the workspace. Kept for
     CRM_AUDIT_RETENTION_DAYS (default 365), whatever the change feed's retention."""
     data, cursor = await service.find(filters)
     return page_response(data, cursor)

@@ -8,7 +8,9 @@ when their entry expires. The cached principal keeps the key's scopes, expiry an
 networks, so an expired key is refused from the cache too.
 
 `KeyUsage` records when a key was last used: at most once a minute per key, in a short
-transaction of its own that runs beside the request, never inside it.
+transaction of its own that runs beside the request, never inside it. `FailedAuth` audits
+bursts of refused attempts with a known key's prefix (a wrong secret, or an expired key), the
+same way; attempts with an unknown prefix name no workspace and are not audited.
 """
 
 import asyncio
@@ -19,6 +21,7 @@ from datetime import timedelta
 from sqlalchemy import bindparam, or_, select, update
 from starlette.requests import Request
 
+from app.audit.service import record
 from app.core.db import Database
 from app.core.errors import Unauthorized
 from app.core.logging import get_logger
@@ -118,6 +121,48 @@ async def _write_use(db: Database, workspace_id: uuid.UUID, key_id: uuid.UUID) -
         log.warning("last_used_at not written", key_id=str(key_id), error=type(exc).__name__)
 
 
+class FailedAuth:
+    """Refused attempts per known key: the `threshold`-th within `window` seconds writes an
+    `auth.failed_burst` audit entry (one per key and window), beside the request."""
+
+    def __init__(self, threshold: int = 10, window: float = 60.0, max_entries: int = 10_000):
+        self.threshold = threshold
+        self.window = window
+        self.max_entries = max_entries
+        self._counts: dict[uuid.UUID, tuple[float, int]] = {}
+        self._tasks: set[asyncio.Task[None]] = set()
+
+    def note(self, db: Database, workspace_id: uuid.UUID, key_id: uuid.UUID, reason: str) -> None:
+        now = time.monotonic()
+        started, count = self._counts.get(key_id, (now, 0))
+        if now - started > self.window:
+            started, count = now, 0
+        if len(self._counts) >= self.max_entries:
+            self._counts.clear()
+        self._counts[key_id] = (started, count + 1)
+        if count + 1 == self.threshold:
+            details = {"failures": self.threshold, "window_seconds": self.window, "reason": reason}
+            task = asyncio.create_task(_write_burst(db, workspace_id, key_id, details))
+            self._tasks.add(task)
+            task.add_done_callback(self._tasks.discard)
+
+    async def drain(self) -> None:
+        while self._tasks:
+            await asyncio.gather(*self._tasks, return_exceptions=True)
+
+
+async def _write_burst(
+    db: Database, workspace_id: uuid.UUID, key_id: uuid.UUID, details: dict[str, object]
+) -> None:
+    try:
+        async with db.writer() as session, session.begin():
+            await record(
+                session, workspace_id, None, "auth.failed_burst", "api_key", key_id, details
+            )
+    except Exception as exc:  # best effort, like last_used_at
+        log.warning("failed authentication burst not audited", error=type(exc).__name__)
+
+
 def _unauthorized(detail: str) -> Unauthorized:
     return Unauthorized(detail, headers={"WWW-Authenticate": 'Bearer realm="crm"'})
 
@@ -128,11 +173,15 @@ async def authenticate(request: Request) -> Principal:
         raise _unauthorized("Send an API key as `Authorization: Bearer <key>`.")
     key = key.strip()
     cache: KeyCache = request.app.state.key_cache
+    failures: FailedAuth = request.app.state.auth_failures
+    db: Database = request.app.state.db
     principal = cache.get(key)
     if principal is None:
-        principal = await _verify(request.app.state.db, key)
+        principal = await _verify(db, key, failures)
         cache.put(key, principal)
     if principal.is_expired(utcnow()):
+        if principal.key_id is not None:
+            failures.note(db, principal.workspace_id, principal.key_id, "expired")
         raise _unauthorized("The API key has expired.")
     return principal
 
@@ -154,11 +203,14 @@ _KEY_BY_PREFIX = (
 )
 
 
-async def _verify(db: Database, key: str) -> Principal:
+async def _verify(db: Database, key: str, failures: FailedAuth) -> Principal:
     if not looks_like_key(key):
         raise _unauthorized("The API key is malformed.")
     row = await db.rows.first(_KEY_BY_PREFIX, {"prefix": key_prefix(key)})
-    if row is None or not key_matches(key, row["key_hash"]):
+    if row is not None and not key_matches(key, row["key_hash"]):
+        failures.note(db, row["workspace_id"], row["id"], "wrong secret")
+        row = None
+    if row is None:
         raise _unauthorized("The API key is unknown or has been revoked.")
     return Principal(
         key_id=row["id"],

@@ -139,3 +139,25 @@ async def test_housekeeping_drops_entries_past_the_audit_retention(
     finally:
         await worker.aclose()
     assert [e["id"] for e in await _entries(api)] == [recent["id"]]
+
+
+async def test_a_burst_of_failed_authentication_is_audited_once(tenant: Tenant, client):
+    created = (
+        await tenant.api.post("/api/v1/api-keys", json={"name": "n", "role": "viewer"})
+    ).json()
+    forged = {"Authorization": f"Bearer {created['key'][:13]}{'z' * 40}"}
+    for _ in range(12):
+        assert (await client.get("/api/v1/contacts", headers=forged)).status_code == 401
+    # Unknown prefixes name no workspace: not audited.
+    unknown = {"Authorization": f"Bearer crm_AAAAAAAA_{'z' * 40}"}
+    assert (await client.get("/api/v1/contacts", headers=unknown)).status_code == 401
+    await tenant.app.state.auth_failures.drain()
+    bursts = [e for e in await _entries(tenant.api) if e["action"] == "auth.failed_burst"]
+    assert len(bursts) == 1
+    assert bursts[0]["target_id"] == created["id"]
+    assert bursts[0]["actor_key_id"] is None
+    assert bursts[0]["details"] == {
+        "failures": 10,
+        "window_seconds": 60.0,
+        "reason": "wrong secret",
+    }

@@ -4,6 +4,7 @@ key."""
 
 from fastapi import FastAPI
 
+from app.audit.router import router as audit
 from app.campaigns.router import campaigns, spend
 from app.companies.router import router as companies
 from app.contacts.router import companies as company_contacts
@@ -40,6 +41,7 @@ ROUTERS = (
     kpis,
     events,
     webhooks,
+    audit,
 )
 
 

@@ -1,4 +1,4 @@
-"""The `crm` command: serve, migrate, deliver webhooks, create workspaces and API keys, back up
+"""The `crm` command: serve, migrate, deliver webhooks, manage workspaces and API keys, back up
 and restore the database."""
 
 import argparse
@@ -11,6 +11,7 @@ import sys
 import tempfile
 import uuid
 from collections.abc import Awaitable, Callable, Iterator
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -30,7 +31,16 @@ from app.core.types import utcnow
 from app.demo.load import DemoError, fill
 from app.main import create_app
 from app.webhooks.worker import serve as serve_worker
-from app.workspaces.service import issue_key, workspace_exists, workspace_named
+from app.workspaces.service import (
+    MAX_ROTATION_OVERLAP,
+    add_key,
+    keys_of,
+    list_workspaces,
+    revoke_by_id,
+    rotate_by_id,
+    workspace_exists,
+    workspace_named,
+)
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -83,6 +93,9 @@ def _parser() -> argparse.ArgumentParser:
     create_ws.add_argument("--currency", default="USD", help="base currency (ISO 4217)")
     create_ws.add_argument("--json", action="store_true", help="print JSON")
     create_ws.set_defaults(run=_create_workspace)
+    list_ws = workspace.add_parser("list", help="list the workspaces, oldest first")
+    list_ws.add_argument("--json", action="store_true", help="print JSON")
+    list_ws.set_defaults(run=_list_workspaces)
 
     apikey = commands.add_parser("apikey", help="manage API keys").add_subparsers(
         required=True, metavar="ACTION"
@@ -93,6 +106,25 @@ def _parser() -> argparse.ArgumentParser:
     create_key.add_argument("--name", default="created with the CLI")
     create_key.add_argument("--json", action="store_true", help="print JSON")
     create_key.set_defaults(run=_create_api_key)
+    list_keys = apikey.add_parser("list", help="list a workspace's API keys, newest first")
+    list_keys.add_argument("--workspace", required=True, type=uuid.UUID, help="workspace id")
+    list_keys.add_argument("--json", action="store_true", help="print JSON")
+    list_keys.set_defaults(run=_list_api_keys)
+    revoke_key = apikey.add_parser("revoke", help="revoke an API key (the last admin key stays)")
+    revoke_key.add_argument("key_id", type=uuid.UUID, metavar="KEY_ID")
+    revoke_key.set_defaults(run=_revoke_api_key)
+    rotate_key = apikey.add_parser(
+        "rotate", help="replace an API key by a new one with the same role and limits"
+    )
+    rotate_key.add_argument("key_id", type=uuid.UUID, metavar="KEY_ID")
+    rotate_key.add_argument(
+        "--overlap-seconds",
+        type=int,
+        default=0,
+        help="how long the old key keeps working (default 0: revoked at once; at most 86400)",
+    )
+    rotate_key.add_argument("--json", action="store_true", help="print JSON")
+    rotate_key.set_defaults(run=_rotate_api_key)
 
     worker = commands.add_parser(
         "worker", help="deliver webhooks until SIGINT or SIGTERM (no migrations are applied)"
@@ -246,10 +278,40 @@ def _create_api_key(settings: Settings, args: argparse.Namespace) -> None:
     async def create(session: AsyncSession) -> dict[str, str]:
         if not await workspace_exists(session, args.workspace):
             raise LookupError(f"no workspace with id {args.workspace}")
-        record, key = await issue_key(session, args.workspace, Role(args.role), args.name)
+        record, key = await add_key(session, args.workspace, Role(args.role), args.name)
         return {"id": str(record.id), "role": record.role.value, "api_key": key}
 
     _report(_in_transaction(settings, create), args.json)
+
+
+def _list_workspaces(settings: Settings, args: argparse.Namespace) -> None:
+    _table(_in_transaction(settings, list_workspaces), args.json)
+
+
+def _list_api_keys(settings: Settings, args: argparse.Namespace) -> None:
+    async def find(session: AsyncSession) -> list[dict[str, Any]]:
+        if not await workspace_exists(session, args.workspace):
+            raise LookupError(f"no workspace with id {args.workspace}")
+        return await keys_of(session, args.workspace)
+
+    _table(_in_transaction(settings, find), args.json)
+
+
+def _revoke_api_key(settings: Settings, args: argparse.Namespace) -> None:
+    revoked = _in_transaction(settings, lambda session: revoke_by_id(session, args.key_id))
+    print(f"Revoked API key {args.key_id}." if revoked else f"{args.key_id} was revoked already.")
+
+
+def _rotate_api_key(settings: Settings, args: argparse.Namespace) -> None:
+    overlap = timedelta(seconds=args.overlap_seconds)
+    if not timedelta(0) <= overlap <= MAX_ROTATION_OVERLAP:
+        raise ValueError("--overlap-seconds: from 0 to 86400")
+
+    async def rotate(session: AsyncSession) -> dict[str, str]:
+        record, key = await rotate_by_id(session, args.key_id, overlap)
+        return {"id": str(record.id), "replaces": str(args.key_id), "api_key": key}
+
+    _report(_in_transaction(settings, rotate), args.json)
 
 
 def _openapi(settings: Settings, args: argparse.Namespace) -> None:
@@ -271,6 +333,21 @@ def _in_transaction(settings: Settings, work: Callable[[AsyncSession], Awaitable
             await db.dispose()
 
     return asyncio.run(run())
+
+
+def _table(rows: list[dict[str, Any]], as_json: bool) -> None:
+    """Rows as a JSON list, or one tab-separated line each."""
+    if as_json:
+        print(json.dumps(rows, default=_cell))
+        return
+    for row in rows:
+        print("\t".join("-" if value is None else _cell(value) for value in row.values()))
+
+
+def _cell(value: Any) -> str:
+    if isinstance(value, list):
+        return ",".join(map(str, value))
+    return value.isoformat() if hasattr(value, "isoformat") else str(value)
 
 
 def _report(values: dict[str, str], as_json: bool) -> None:

@@ -5,9 +5,11 @@ Every /api/v1 route names its service and the permission it needs in one depende
 `reader(Service, "contacts")` or `writer(Service, "contacts")`. The route class (`ApiRoute`)
 reads that at start-up, and for each request, in this order:
 
-1. authenticates the API key (401; an address with too many failures is refused with 429
-   before its key is verified), spends a request of the key's and the workspace's rate limits
-   (429 beyond either; app/core/rate_limit.py), then checks the role's permission (403);
+1. authenticates the API key (401, also for an expired key; an address with too many failures
+   is refused with 429 before its key is verified), spends a request of the key's and the
+   workspace's rate limits (429 beyond either; app/core/rate_limit.py), then checks the role's
+   permission, the key's scopes and the client's address against the key's allowed networks
+   (403); a request that passes counts as the key's use (`last_used_at`, written aside);
 2. refuses a declared body over the route's limit (413), still before reading it;
 3. for a read: lets FastAPI parse the request and run the route, whose service is built on a
    read-only scope; for a write: hands over to the unit of work (app/unit_of_work.py), which
@@ -34,7 +36,7 @@ from app.core.rate_limit import RateLimits
 from app.core.request_log import identify
 from app.core.scope import Scope
 from app.core.security import Action, Principal, is_allowed
-from app.workspaces.auth import authenticate
+from app.workspaces.auth import KeyUsage, authenticate
 
 CONTEXT = "crm.context"
 
@@ -93,9 +95,17 @@ async def open_context(request: Request, permission: Permission) -> RequestConte
             f"The `{principal.role}` role may not {permission.action} {noun}.",
             role=str(principal.role),
         )
+    if not principal.may(permission.resource, permission.action):
+        needed = f"{permission.resource}:{permission.action}"
+        raise Forbidden(f"The API key's scopes do not include `{needed}`.", scope=needed)
+    client = request.client.host if request.client else None
+    if not principal.comes_from_allowed(client):
+        raise Forbidden("The API key may not be used from this address.")
     settings: Settings = request.app.state.settings
     check_declared(request.scope, settings)
     db: Database = request.app.state.db
+    usage: KeyUsage = request.app.state.key_usage
+    usage.touch(db, principal)
     scope = Scope(principal, db.rows, db.dialect, settings)
     return RequestContext(principal, permission, db, settings, scope)
 

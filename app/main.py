@@ -22,7 +22,7 @@ from app.core.telemetry import RequestTelemetry
 from app.webhooks.outbox import backlog_gauges
 from app.webhooks.worker import Worker
 from app.workspaces import revocations
-from app.workspaces.auth import KeyCache
+from app.workspaces.auth import FailedAuth, KeyCache, KeyUsage
 
 DESCRIPTION = """\
 A headless CRM: contacts, companies and the rest of the customer record, for frontends, ERP and
@@ -51,7 +51,8 @@ TAGS = [
     {"name": "events", "description": "The change feed: every change, in commit order."},
     {"name": "webhooks", "description": "Signed HTTP callbacks for changes; see docs/webhooks.md."},
     {"name": "workspace", "description": "The tenant an API key belongs to."},
-    {"name": "api keys", "description": "Keys and their roles; admins only."},
+    {"name": "api keys", "description": "Keys, their roles and scopes; admins only."},
+    {"name": "audit", "description": "Who changed access or settings, and when; admins only."},
     {"name": "system", "description": "Health probes and problem types; no key needed."},
 ]
 
@@ -80,6 +81,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             stop.set()
             for task in tasks:
                 await task  # lets a webhook attempt in flight finish and record its outcome
+            await app.state.key_usage.drain()
+            await app.state.auth_failures.drain()
             await app.state.db.dispose()
             metrics.mark_process_dead()
 
@@ -96,6 +99,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.settings = settings
     app.state.key_cache = KeyCache(settings.auth_cache_seconds)
     app.state.rate_limits = RateLimits(settings)
+    app.state.key_usage = KeyUsage()
+    app.state.auth_failures = FailedAuth()
     install_problem_handlers(app)
     app.add_middleware(BodySizeLimit, settings=settings)
     install_openapi(app)

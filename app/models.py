@@ -1,5 +1,6 @@
 """Every feature's models, imported once so the metadata is complete (alembic, relationships)."""
 
+from app.audit.models import AuditEntry
 from app.campaigns.models import Campaign, SpendEntry
 from app.companies.models import Company
 from app.contacts.models import Contact
@@ -17,6 +18,7 @@ from app.workspaces.models import ApiKey, Workspace
 
 __all__ = [
     "ApiKey",
+    "AuditEntry",
     "Base",
     "Campaign",
     "Company",

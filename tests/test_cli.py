@@ -9,6 +9,7 @@ import socket
 import subprocess
 import sys
 import time
+import uuid
 from pathlib import Path
 
 import httpx
@@ -30,7 +31,7 @@ def crm(database_url: str, *args: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run([*CRM, *args], env=env, capture_output=True, text=True, timeout=60)
 
 
-async def test_workspace_and_key_creation_print_json_keys_that_work(database_url: str, client):
+async def test_workspace_and_key_creation_print_json_keys_that_work(database_url: str, app, client):
     created = crm(database_url, "workspace", "create", "Acme", "--currency", "eur", "--json")
     assert created.returncode == 0, created.stderr
     workspace = json.loads(created.stdout)
@@ -39,6 +40,7 @@ async def test_workspace_and_key_creation_print_json_keys_that_work(database_url
     assert response.json()["name"] == "Acme"
     assert response.json()["currency"] == "EUR"
     assert response.json()["id"] == workspace["workspace_id"]
+    await app.state.key_usage.drain()  # written beside the request; `crm` blocks this loop
 
     made = crm(
         database_url,
@@ -55,6 +57,61 @@ async def test_workspace_and_key_creation_print_json_keys_that_work(database_url
     assert (await client.get("/api/v1/contacts", headers=viewer)).status_code == 200
     refused = await client.post("/api/v1/contacts", headers=viewer, json={"first_name": "V"})
     assert refused.status_code == 403
+
+
+async def test_workspace_list_and_key_list_rotate_revoke(database_url: str, app, client):
+    workspace = json.loads(crm(database_url, "workspace", "create", "Listed", "--json").stdout)
+    listed = crm(database_url, "workspace", "list", "--json")
+    assert listed.returncode == 0, listed.stderr
+    found = [w for w in json.loads(listed.stdout) if w["id"] == workspace["workspace_id"]]
+    assert found[0]["name"] == "Listed"
+    assert workspace["workspace_id"] in crm(database_url, "workspace", "list").stdout
+
+    ws = workspace["workspace_id"]
+    viewer = json.loads(
+        crm(
+            database_url, "apikey", "create", "--workspace", ws, "--role", "viewer", "--json"
+        ).stdout
+    )
+    keys = json.loads(crm(database_url, "apikey", "list", "--workspace", ws, "--json").stdout)
+    assert [k["role"] for k in keys] == ["viewer", "admin"]  # newest first
+    assert all("key" not in k and "key_hash" not in k for k in keys)
+    assert viewer["api_key"] not in crm(database_url, "apikey", "list", "--workspace", ws).stdout
+
+    rotated = crm(database_url, "apikey", "rotate", viewer["id"], "--json")
+    assert rotated.returncode == 0, rotated.stderr
+    new = json.loads(rotated.stdout)
+    assert new["replaces"] == viewer["id"]
+    old_auth = {"Authorization": f"Bearer {viewer['api_key']}"}
+    new_auth = {"Authorization": f"Bearer {new['api_key']}"}
+    assert (await client.get("/api/v1/contacts", headers=old_auth)).status_code == 401
+    assert (await client.get("/api/v1/contacts", headers=new_auth)).status_code == 200
+    # The key's use is written beside the request; this test blocks its loop on `crm` next.
+    await app.state.key_usage.drain()
+
+    revoked = crm(database_url, "apikey", "revoke", new["id"])
+    assert revoked.returncode == 0, revoked.stderr
+    app.state.key_cache.forget(uuid.UUID(new["id"]))  # another process: once its cache expires
+    assert (await client.get("/api/v1/contacts", headers=new_auth)).status_code == 401
+    again = crm(database_url, "apikey", "revoke", new["id"])
+    assert "already" in again.stdout
+
+    admin_id = next(k["id"] for k in keys if k["role"] == "admin")
+    last = crm(database_url, "apikey", "revoke", admin_id)
+    assert last.returncode != 0
+    assert "last admin key" in last.stderr
+    unknown = crm(database_url, "apikey", "rotate", str(uuid.uuid4()))
+    assert unknown.returncode != 0
+    assert "no API key" in unknown.stderr
+
+    admin = {"Authorization": f"Bearer {workspace['api_key']}"}
+    entries = (await client.get("/api/v1/audit", headers=admin)).json()["data"]
+    assert [e["action"] for e in reversed(entries)] == [
+        "api_key.created",
+        "api_key.rotated",
+        "api_key.revoked",
+    ]
+    assert {e["actor_key_id"] for e in entries} == {None}
 
 
 async def test_cli_refuses_bad_input_with_a_message(database_url: str):

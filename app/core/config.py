@@ -43,6 +43,9 @@ class Settings(BaseSettings):
     event_retention_days: float = Field(
         30.0, gt=0, description="How long the change feed (and webhook delivery log) is kept."
     )
+    audit_retention_days: float = Field(
+        365.0, gt=0, description="How long the audit log is kept (apart from the change feed)."
+    )
     run_worker: bool = Field(
         True, description="Run the webhook worker inside `crm serve` (embedded set-up)."
     )

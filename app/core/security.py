@@ -8,14 +8,20 @@ password hash protects guessable secrets, which these are not).
 
 import hashlib
 import hmac
+import ipaddress
 import secrets
 import string
 import uuid
+from collections.abc import Iterable
 from dataclasses import dataclass
+from datetime import datetime
 from enum import StrEnum
 
 _ALPHABET = string.ascii_letters + string.digits
 KEY_PREFIX_LENGTH = 12  # "crm_" and 8 characters
+
+
+IPNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
 
 
 class Role(StrEnum):
@@ -31,12 +37,42 @@ class Role(StrEnum):
 class Principal:
     """Who is calling: the API key, its workspace and its role, and the workspace's base
     currency (fixed for a workspace's life, so it is safe to keep with the key). `key_id` is
-    None for the service itself (setting up a new workspace)."""
+    None for the service itself (setting up a new workspace).
+
+    The key's own limits travel with it, so a cached key keeps them: its scopes (None: all of
+    its role's), when it expires, and the networks it may be used from (None: anywhere)."""
 
     key_id: uuid.UUID | None
     workspace_id: uuid.UUID
     role: "Role"
     currency: str = "USD"
+    scopes: frozenset[str] | None = None
+    expires_at: datetime | None = None
+    allowed_ips: tuple[IPNetwork, ...] | None = None
+
+    def is_expired(self, now: datetime) -> bool:
+        return self.expires_at is not None and self.expires_at <= now
+
+    def may(self, resource: str, action: "Action") -> bool:
+        """The role allows it, and so do the key's scopes (a `write` scope includes `read`)."""
+        if not is_allowed(self.role, resource, action):
+            return False
+        if self.scopes is None:
+            return True
+        if scope_name(resource, action) in self.scopes:
+            return True
+        return action == Action.read and scope_name(resource, Action.write) in self.scopes
+
+    def comes_from_allowed(self, host: str | None) -> bool:
+        if self.allowed_ips is None:
+            return True
+        if host is None:
+            return False
+        try:
+            address = ipaddress.ip_address(host)
+        except ValueError:
+            return False
+        return any(address in network for network in self.allowed_ips)
 
 
 class Action(StrEnum):
@@ -70,11 +106,39 @@ PERMISSIONS: dict[str, dict[Action, frozenset[Role]]] = {
     "kpis": {Action.read: _STAFF | {Role.marketing, Role.sales}, Action.write: frozenset()},
     "events": {Action.read: _EVERYONE, Action.write: frozenset()},
     "webhooks": {Action.read: _STAFF, Action.write: _STAFF},
+    "audit": {Action.read: frozenset({Role.admin}), Action.write: frozenset()},
 }
 
 
 def is_allowed(role: Role, resource: str, action: Action) -> bool:
     return role in PERMISSIONS[resource][action]
+
+
+def scope_name(resource: str, action: Action) -> str:
+    return f"{resource}:{action}"
+
+
+def role_scopes(role: Role) -> frozenset[str]:
+    """Every scope the role's permissions allow: `contacts:read`, `contacts:write`, ..."""
+    return frozenset(
+        scope_name(resource, action)
+        for resource, actions in PERMISSIONS.items()
+        for action, roles in actions.items()
+        if role in roles
+    )
+
+
+ALL_SCOPES = tuple(
+    scope_name(resource, action)
+    for resource, actions in PERMISSIONS.items()
+    for action, roles in actions.items()
+    if roles
+)
+
+
+def parse_networks(values: Iterable[str]) -> tuple[IPNetwork, ...]:
+    """CIDR ranges (a single address is a range of one); ValueError for anything else."""
+    return tuple(ipaddress.ip_network(value, strict=False) for value in values)
 
 
 def generate_key() -> str:

@@ -2,6 +2,7 @@ import uuid
 from datetime import timedelta
 from typing import Any
 
+from app.audit.service import audit
 from app.core.changes import as_json
 from app.core.errors import Conflict, NotFound, RuleViolation, field_error, not_found
 from app.core.rows import Row
@@ -45,6 +46,7 @@ class WebhookService:
             {**values, "secret": new_secret(), "consecutive_failures": 0, "role": role}
         )
         await self.endpoints.insert(endpoint)
+        await audit(self.scope, "webhook.created", "webhook", endpoint["id"], role=role)
         return {**self.endpoints.view(endpoint), "secret": endpoint["secret"]}
 
     async def update(self, endpoint_id: uuid.UUID, data: WebhookUpdate) -> dict[str, Any]:
@@ -59,11 +61,15 @@ class WebhookService:
         elif changes.get("enabled") is False and endpoint["enabled"]:
             changes["disabled_reason"] = "Disabled through the API."
         saved = await self.endpoints.save(endpoint, {**endpoint, **changes})
+        changed = sorted(name for name in changes if endpoint.get(name) != saved.get(name))
+        if changed:
+            await audit(self.scope, "webhook.updated", "webhook", endpoint_id, fields=changed)
         return self.endpoints.view(saved)
 
     async def delete(self, endpoint_id: uuid.UUID) -> None:
         """Delete the endpoint with its queued deliveries and their log."""
         await self.endpoints.remove(await self.endpoints.load_target(endpoint_id, for_delete=True))
+        await audit(self.scope, "webhook.deleted", "webhook", endpoint_id)
 
     async def rotate_secret(self, endpoint_id: uuid.UUID) -> dict[str, Any]:
         """A new secret; the current one keeps signing alongside it for ROTATION_OVERLAP."""
@@ -75,6 +81,7 @@ class WebhookService:
             "previous_secret_expires_at": utcnow() + ROTATION_OVERLAP,
         }
         saved = await self.endpoints.save(endpoint, rotated)
+        await audit(self.scope, "webhook.secret_rotated", "webhook", endpoint_id)
         return {**self.endpoints.view(saved), "secret": saved["secret"]}
 
     async def send_test(self, endpoint_id: uuid.UUID) -> dict[str, Any]:

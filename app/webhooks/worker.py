@@ -52,6 +52,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from app.audit import service as audit
 from app.core import metrics
 from app.core.config import Settings
 from app.core.db import Database, open_database
@@ -223,10 +224,13 @@ class Worker:
             await self.aclose()
 
     async def housekeep(self) -> None:
-        """Drop events and delivery logs past retention, and expired idempotency keys."""
-        horizon = self.clock() - timedelta(days=self.settings.event_retention_days)
+        """Drop events and delivery logs past retention, expired idempotency keys, and audit
+        entries past theirs."""
+        now = self.clock()
+        horizon = now - timedelta(days=self.settings.event_retention_days)
         async with self.sessions() as session, session.begin():
             await events.purge(session, horizon)
+            await audit.purge(session, now - timedelta(days=self.settings.audit_retention_days))
             await idempotency.purge(session)
             await session.execute(delete(_deliveries).where(_deliveries.c.created_at < horizon))
 

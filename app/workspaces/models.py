@@ -1,6 +1,7 @@
 import uuid
 from datetime import datetime
 from decimal import Decimal
+from typing import Any
 
 from sqlalchemy import CHAR, ForeignKey, Index, Integer, String, text
 from sqlalchemy.orm import Mapped, mapped_column
@@ -8,7 +9,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 from app.core.db import Base
 from app.core.models import enum_column
 from app.core.security import Role
-from app.core.types import Exact, UTCDateTime, Uuid, new_id, utcnow
+from app.core.types import Exact, JSONType, UTCDateTime, Uuid, new_id, utcnow
 
 
 class Workspace(Base):
@@ -43,3 +44,10 @@ class ApiKey(Base):
     key_hash: Mapped[str] = mapped_column(CHAR(64))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # The key's limits within its role: scopes ("contacts:read"; null: all of the role's), when
+    # it stops working, the CIDR ranges it may be used from (null: anywhere).
+    scopes: Mapped[list[str] | None] = mapped_column(JSONType)
+    expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    allowed_ips: Mapped[list[Any] | None] = mapped_column(JSONType)
+    # Written at most once a minute per key, outside the requests' transactions.
+    last_used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

@@ -1,4 +1,5 @@
 import uuid
+from datetime import timedelta
 from typing import Annotated
 
 from fastapi import Query, Request
@@ -15,6 +16,7 @@ from app.workspaces.schemas import (
     ApiKeyFilters,
     ApiKeyPage,
     ApiKeyRead,
+    ApiKeyUpdate,
     WorkspaceRead,
     WorkspaceUpdate,
 )
@@ -66,7 +68,8 @@ async def list_api_keys(service: KeyReader, filters: Annotated[ApiKeyFilters, Qu
     tags=["api keys"],
 )
 async def create_api_key(service: KeyWriter, body: ApiKeyCreate) -> Response:
-    """Create an API key with a role. The response holds the secret key, shown only once."""
+    """Create an API key with a role, and optionally narrower scopes, an expiry and the
+    networks it may be used from. The response holds the secret key, shown only once."""
     created = await service.create_key(body)
     return json_response(created, 201, {"Location": f"/api/v1/api-keys/{created['id']}"})
 
@@ -83,6 +86,23 @@ async def get_api_key(service: KeyReader, key_id: uuid.UUID) -> Response:
     return json_response(await service.get_key(key_id))
 
 
+@router.patch(
+    "/api-keys/{key_id}",
+    operation_id="update_api_key",
+    response_model=ApiKeyRead,
+    responses=problems(404, 409),
+    tags=["api keys"],
+)
+async def update_api_key(
+    service: KeyWriter, key_id: uuid.UUID, body: ApiKeyUpdate, request: Request
+) -> Response:
+    """Change a key's name, role, scopes, expiry or allowed networks; the secret stays. The
+    scopes must stay within the role's permissions (422); the last admin key stays an admin
+    key (409)."""
+    cache: KeyCache = request.app.state.key_cache
+    return json_response(await service.update_key(key_id, body, cache.forget))
+
+
 @router.delete(
     "/api-keys/{key_id}",
     operation_id="revoke_api_key",
@@ -96,3 +116,33 @@ async def revoke_api_key(service: KeyWriter, key_id: uuid.UUID, request: Request
     cache: KeyCache = request.app.state.key_cache
     await service.revoke_key(key_id, cache.forget)
     return no_content()
+
+
+@router.post(
+    "/api-keys/{key_id}/rotate",
+    operation_id="rotate_api_key",
+    status_code=201,
+    response_model=ApiKeyCreated,
+    responses=problems(404, 409),
+    tags=["api keys"],
+)
+async def rotate_api_key(
+    service: KeyWriter,
+    key_id: uuid.UUID,
+    request: Request,
+    overlap_seconds: Annotated[
+        int,
+        Query(
+            ge=0,
+            le=86400,
+            description="How long the old key keeps working beside the new one (at most a "
+            "day); 0, the default: it is revoked at once.",
+        ),
+    ] = 0,
+) -> Response:
+    """Replace a key by a new one with the same name, role, scopes, expiry and allowed
+    networks. The response holds the new secret, shown only once; the old key is revoked, or
+    keeps working for `overlap_seconds`."""
+    cache: KeyCache = request.app.state.key_cache
+    created = await service.rotate_key(key_id, timedelta(seconds=overlap_seconds), cache.forget)
+    return json_response(created, 201, {"Location": f"/api/v1/api-keys/{created['id']}"})

@@ -49,6 +49,7 @@ class World:
         return {
             "update_workspace": lambda: {},
             "create_api_key": lambda: {"name": "k", "role": "viewer"},
+            "update_api_key": lambda: {},
             "create_contact": lambda: {"first_name": "A", "last_name": "B"},
             "upsert_contacts": lambda: {
                 "items": [{"external_id": f"c{_n()}", "first_name": "A", "last_name": "B"}]
@@ -134,6 +135,7 @@ class World:
             "webhook_id": lambda: _created(
                 api, "/api/v1/webhooks", {"url": "http://127.0.0.1:9/hooks", "event_types": ["*"]}
             ),
+            "key_id": lambda: _created(api, "/api/v1/api-keys", {"name": "k", "role": "viewer"}),
         }
         return await makers[name]()
 

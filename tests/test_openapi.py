@@ -33,6 +33,20 @@ def test_every_operation_has_an_id_a_description_and_problem_errors():
                 assert operation["security"] == [{"ApiKey": []}]
 
 
+def test_every_operation_with_a_body_documents_the_413():
+    document = create_app(Settings(_env_file=None)).openapi()
+    with_body = 0
+    for path, operations in document["paths"].items():
+        for method, operation in operations.items():
+            if path.startswith("/api/v1/") and "requestBody" in operation:
+                response = operation["responses"]["413"]
+                assert response["content"]["application/problem+json"], (method, path)
+                with_body += 1
+            else:
+                assert "413" not in operation["responses"], (method, path)
+    assert with_body > 30
+
+
 async def test_every_api_operation_refuses_a_request_without_a_key(client):
     document = create_app(Settings(_env_file=None)).openapi()
     checked = 0

@@ -120,6 +120,7 @@ def build_openapi(app: FastAPI) -> dict[str, Any]:
                 operation["responses"]["422"] = problems(422)[422]
     components.pop("HTTPValidationError", None)
     components.pop("ValidationError", None)
+    _declare_body_limit(schema)
     _declare_rate_limit_headers(schema)
     return schema
 
@@ -181,6 +182,15 @@ def _declare_write_conventions(schema: dict[str, Any], components: dict[str, Any
                     headers["ETag"] = ETAG
                     if status == "201":
                         headers["Location"] = LOCATION
+
+
+def _declare_body_limit(schema: dict[str, Any]) -> None:
+    # Every body has a limit (app/core/body_limit.py); a client should expect the 413.
+    for path, operations in schema.get("paths", {}).items():
+        if path.startswith("/api/v1/"):
+            for operation in operations.values():
+                if "requestBody" in operation:
+                    operation["responses"].update(_json_keys(problems(413)))
 
 
 def _declare_rate_limit_headers(schema: dict[str, Any]) -> None:

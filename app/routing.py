@@ -8,13 +8,18 @@ GET /api/v1/contacts/{id} with a flat list).
 
 `ApiRoute` puts the request context (app/context.py) in front of every route: the caller is
 authenticated and authorized before FastAPI reads a parameter or the body, and a write runs in
-the unit of work (app/unit_of_work.py).
+the unit of work (app/unit_of_work.py). Then it refuses query parameters the route does not
+declare (422), as the list routes' query models do, so that a misspelt `?macth=email` is never
+silently ignored.
 """
 
 from collections.abc import Callable, Coroutine
-from typing import Any
+from types import UnionType
+from typing import Any, Union, get_args, get_origin
 
 from fastapi import APIRouter
+from fastapi.dependencies.models import Dependant
+from fastapi.exceptions import RequestValidationError
 from fastapi.routing import APIRoute
 from pydantic import BaseModel
 from starlette.requests import Request
@@ -38,10 +43,13 @@ class ApiRoute(APIRoute):
         writes = permission.action == Action.write
         model = self.response_model
         secrets = secret_fields(model) if _is_model(model) else ()
+        known = query_names(self.dependant)
 
         async def handle(request: Request) -> Response:
             context = await open_context(request, permission)
             request.scope[CONTEXT] = context
+            if request.scope["query_string"]:
+                _refuse_unknown_query(request, known)
             if not writes:
                 return await handler(request)
             return await unit_of_work.run(context, request, handler, secrets)
@@ -58,6 +66,53 @@ def api_router(prefix: str = "", **options: Any) -> APIRouter:
         responses=problems(400, 401, 403, 422, 429, 503),
         **options,
     )
+
+
+def query_names(dependant: Dependant) -> frozenset[str]:
+    """The query parameter names a route reads, its dependencies' included; a pydantic query
+    model contributes its fields' names and aliases."""
+    names: set[str] = set()
+    pending = [dependant]
+    while pending:
+        current = pending.pop()
+        pending.extend(current.dependencies)
+        for param in current.query_params:
+            query_model = _model_of(param.field_info.annotation)
+            if query_model is None:
+                names.add(param.alias)
+                continue
+            for name, field in query_model.model_fields.items():
+                names.add(name)
+                for alias in (field.alias, field.validation_alias):
+                    if isinstance(alias, str):
+                        names.add(alias)
+    return frozenset(names)
+
+
+def _refuse_unknown_query(request: Request, known: frozenset[str]) -> None:
+    unknown = [name for name in dict.fromkeys(request.query_params) if name not in known]
+    if unknown:
+        raise RequestValidationError(
+            [
+                {
+                    "loc": ("query", name),
+                    "msg": "unknown query parameter",
+                    "type": "extra_forbidden",
+                }
+                for name in unknown
+            ]
+        )
+
+
+def _model_of(annotation: Any) -> type[BaseModel] | None:
+    # A query model may be optional (`Filters | None`).
+    options = [annotation]
+    if get_origin(annotation) in (Union, UnionType):
+        options = [a for a in get_args(annotation) if a is not type(None)]
+    if len(options) == 1 and _is_model(options[0]):
+        model: type[BaseModel] = options[0]
+        return model
+    return None
 
 
 def _is_model(model: Any) -> bool:

@@ -1,5 +1,7 @@
 """OpenAPI: problem responses on every operation, and the document the service publishes."""
 
+import re
+from enum import Enum
 from typing import Any
 
 from fastapi import FastAPI
@@ -120,7 +122,9 @@ def build_openapi(app: FastAPI) -> dict[str, Any]:
                 operation["responses"]["422"] = problems(422)[422]
     components.pop("HTTPValidationError", None)
     components.pop("ValidationError", None)
+    _declare_body_limit(schema)
     _declare_rate_limit_headers(schema)
+    _name_enum_values(schema)
     return schema
 
 
@@ -183,6 +187,15 @@ def _declare_write_conventions(schema: dict[str, Any], components: dict[str, Any
                         headers["Location"] = LOCATION
 
 
+def _declare_body_limit(schema: dict[str, Any]) -> None:
+    # Every body has a limit (app/core/body_limit.py); a client should expect the 413.
+    for path, operations in schema.get("paths", {}).items():
+        if path.startswith("/api/v1/"):
+            for operation in operations.values():
+                if "requestBody" in operation:
+                    operation["responses"].update(_json_keys(problems(413)))
+
+
 def _declare_rate_limit_headers(schema: dict[str, Any]) -> None:
     schema["components"]["headers"] = RATE_LIMIT_HEADERS
     refs = {name: {"$ref": f"#/components/headers/{name}"} for name in RATE_LIMIT_HEADERS}
@@ -191,6 +204,58 @@ def _declare_rate_limit_headers(schema: dict[str, Any]) -> None:
             for operation in operations.values():
                 for response in operation["responses"].values():
                     response.setdefault("headers", {}).update(refs)
+
+
+_IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+
+
+def _name_enum_values(document: dict[str, Any]) -> None:
+    """Generated clients name an enum's members after its values, and for `-created_at` or
+    `1-10` fall back to `VALUE_1`; `x-enum-varnames` (and NSwag's `x-enumNames`) gives them the
+    Python member names instead, `created_at_desc` and `s1_10`."""
+    classes = _enum_classes()
+    pending: list[Any] = [document]
+    while pending:
+        node = pending.pop()
+        if isinstance(node, list):
+            pending.extend(node)
+            continue
+        if not isinstance(node, dict):
+            continue
+        pending.extend(node.values())
+        values = node.get("enum")
+        if node.get("type") != "string" or not isinstance(values, list):
+            continue
+        if all(isinstance(v, str) and _IDENTIFIER.match(v) for v in values):
+            continue
+        names = _member_names(classes.get(node.get("title", ""), []), values)
+        node["x-enum-varnames"] = names
+        node["x-enumNames"] = list(names)
+
+
+def _enum_classes() -> dict[str, list[type[Enum]]]:
+    # The document names an enum's schema after its class; several classes may share a name.
+    found: dict[str, list[type[Enum]]] = {}
+    pending: list[type[Enum]] = [Enum]
+    while pending:
+        cls = pending.pop()
+        pending.extend(cls.__subclasses__())
+        found.setdefault(cls.__name__, []).append(cls)
+    return found
+
+
+def _member_names(candidates: list[type[Enum]], values: list[Any]) -> list[str]:
+    for cls in candidates:
+        if [member.value for member in cls] == values:
+            return [member.name for member in cls]
+    return [_readable(str(value)) for value in values]
+
+
+def _readable(value: str) -> str:
+    # Without a class to ask, the same convention: `-x` is `x_desc`, `1-10` is `s1_10`.
+    name = value[1:] + "_desc" if value.startswith("-") else value
+    name = re.sub(r"\W", "_", name)
+    return name if _IDENTIFIER.match(name) else "s" + name
 
 
 def _json_keys(responses: dict[int | str, Any]) -> dict[str, Any]:
